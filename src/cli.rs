@@ -1,0 +1,123 @@
+//! The administrative commands. Whatever a script reads is one JSON object
+//! on stdout; errors are one line on stderr and a non-zero exit.
+
+use std::io::BufRead;
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::config::{ClientCreateArgs, DatabaseArgs, UserCreateArgs};
+use crate::crypto::{opaque, password};
+use crate::domain::{Email, GrantType, Scope};
+use crate::store::{NewClient, NewUser, Store};
+
+async fn open(database: &DatabaseArgs) -> anyhow::Result<Store> {
+    let store = Store::connect(&database.url()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub async fn migrate(database: DatabaseArgs) -> anyhow::Result<()> {
+    open(&database).await?;
+    println!("{}", json!({ "migrated": true }));
+    Ok(())
+}
+
+pub async fn user_create(args: UserCreateArgs) -> anyhow::Result<()> {
+    let email = Email::parse(&args.email).map_err(anyhow::Error::msg)?;
+    let password = match args.password {
+        Some(p) => p,
+        None => read_password_line()?,
+    };
+    password::check_policy(&password).map_err(anyhow::Error::msg)?;
+    let roles = args
+        .roles
+        .iter()
+        .map(|r| validate_role(r))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let store = open(&args.database).await?;
+    let hash = tokio::task::spawn_blocking(move || password::hash_now(&password)).await??;
+    let user = store
+        .insert_user(
+            NewUser {
+                id: uuid::Uuid::now_v7().to_string(),
+                email,
+                password_hash: hash,
+                first_name: args.first_name,
+                last_name: args.last_name,
+                roles,
+            },
+            Utc::now(),
+        )
+        .await?;
+    println!("{}", json!({ "id": user.id, "email": user.email }));
+    Ok(())
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Role names are single words: letters, digits, `_`, `-`, `.`, `:`.
+pub fn validate_role(role: &str) -> anyhow::Result<String> {
+    let ok = !role.is_empty()
+        && role.len() <= 64
+        && role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
+    if ok {
+        Ok(role.to_string())
+    } else {
+        anyhow::bail!("`{role}` is not a valid role name (letters, digits, _ - . :)")
+    }
+}
+
+pub async fn client_create(args: ClientCreateArgs) -> anyhow::Result<()> {
+    let client_id = args.client_id.trim().to_string();
+    if client_id.is_empty() || client_id.len() > 128 || client_id.chars().any(|c| c.is_control()) {
+        anyhow::bail!("--client-id must be 1 to 128 printable characters");
+    }
+    let grant_types = if args.grant_types.is_empty() {
+        vec![GrantType::Password, GrantType::RefreshToken]
+    } else {
+        args.grant_types
+            .iter()
+            .map(|g| GrantType::parse(g).ok_or_else(|| anyhow::anyhow!("unknown grant type `{g}`")))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    if args.public && grant_types.contains(&GrantType::ClientCredentials) {
+        anyhow::bail!("a public client cannot use the client_credentials grant");
+    }
+    let scopes = Scope::parse(&args.scopes.join(" ")).map_err(anyhow::Error::msg)?;
+    let secret = if args.public {
+        None
+    } else {
+        match args.secret {
+            Some(s) if s.chars().count() < 32 => {
+                anyhow::bail!("--secret must have at least 32 characters")
+            }
+            Some(s) => Some(s),
+            None => Some(opaque::generate()),
+        }
+    };
+    let store = open(&args.database).await?;
+    let client = store
+        .insert_client(
+            NewClient {
+                client_id,
+                secret_hash: secret.as_deref().map(opaque::digest),
+                grant_types,
+                scopes,
+                refresh_cookie: args.refresh_cookie,
+            },
+            Utc::now(),
+        )
+        .await?;
+    println!(
+        "{}",
+        json!({ "client_id": client.client_id, "client_secret": secret })
+    );
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! RFC 9068 access tokens: JWTs with `typ: at+jwt`, signed with the ring's
+//! current key and verified against any published key.
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::keys::KeyRing;
+
+/// The media type RFC 9068 §2.1 requires in the header.
+pub const TYP: &str = "at+jwt";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessClaims {
+    pub iss: String,
+    /// The user id, or the client id for `client_credentials`.
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub client_id: String,
+    pub scope: String,
+    /// The session (login) this token belongs to; absent for client tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JwtError {
+    #[error("token signing failed: {0}")]
+    Sign(String),
+    /// Deliberately vague: the caller learns only that the token is no good.
+    #[error("invalid token: {0}")]
+    Invalid(&'static str),
+}
+
+/// Signs and verifies access tokens for one issuer and audience.
+#[derive(Clone)]
+pub struct JwtCodec {
+    keys: KeyRing,
+    issuer: String,
+    audience: String,
+}
+
+impl JwtCodec {
+    pub fn new(keys: KeyRing, issuer: String, audience: String) -> Self {
+        JwtCodec {
+            keys,
+            issuer,
+            audience,
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    pub fn sign(&self, claims: &AccessClaims) -> Result<String, JwtError> {
+        let keys = self.keys.get();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(TYP.to_string());
+        header.kid = Some(keys.current_kid.clone());
+        jsonwebtoken::encode(&header, claims, &keys.encoding)
+            .map_err(|e| JwtError::Sign(e.to_string()))
+    }
+
+    /// Checks header (`typ`, `alg`, known `kid`), signature, `iss`, `aud` and
+    /// `exp` (no leeway: tokens are short-lived and clocks are ours).
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, JwtError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| JwtError::Invalid("malformed"))?;
+        let typ_ok = header.typ.as_deref().is_some_and(|t| {
+            t.eq_ignore_ascii_case(TYP) || t.eq_ignore_ascii_case("application/at+jwt")
+        });
+        if !typ_ok {
+            return Err(JwtError::Invalid("wrong typ"));
+        }
+        if header.alg != Algorithm::EdDSA {
+            return Err(JwtError::Invalid("wrong alg"));
+        }
+        let kid = header.kid.ok_or(JwtError::Invalid("no kid"))?;
+        let keys = self.keys.get();
+        let key = keys
+            .decoding
+            .get(&kid)
+            .ok_or(JwtError::Invalid("unknown kid"))?;
+
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = 0;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // jsonwebtoken checks `exp` against the system clock; check ours too
+        // so that callers passing `now` get what they asked for.
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+            .map_err(|_| JwtError::Invalid("rejected"))?;
+        if data.claims.exp <= now.timestamp() {
+            return Err(JwtError::Invalid("expired"));
+        }
+        Ok(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::keys::{Keys, generate};
+
+    fn codec() -> JwtCodec {
+        let ring = KeyRing::new(Keys::build(&[generate().expect("key")]).expect("ring"));
+        JwtCodec::new(ring, "https://issuer".into(), "api".into())
+    }
+
+    fn claims(now: DateTime<Utc>) -> AccessClaims {
+        AccessClaims {
+            iss: "https://issuer".into(),
+            sub: "u1".into(),
+            aud: "api".into(),
+            exp: now.timestamp() + 60,
+            iat: now.timestamp(),
+            jti: "j1".into(),
+            client_id: "c".into(),
+            scope: "profile".into(),
+            sid: Some("s1".into()),
+            email: Some("a@b".into()),
+            roles: Some(vec!["admin".into()]),
+        }
+    }
+
+    #[test]
+    fn a_signed_token_verifies_and_round_trips() {
+        let now = Utc::now();
+        let codec = codec();
+        let token = codec.sign(&claims(now)).expect("sign");
+        let header = jsonwebtoken::decode_header(&token).expect("header");
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(codec.verify(&token, now).expect("valid"), claims(now));
+    }
+
+    #[test]
+    fn another_issuer_or_audience_or_key_is_refused() {
+        let now = Utc::now();
+        let token = codec().sign(&claims(now)).expect("sign");
+        // A codec with a different key does not know the kid.
+        assert!(codec().verify(&token, now).is_err());
+        let c = codec();
+        let mut wrong_aud = claims(now);
+        wrong_aud.aud = "other".into();
+        assert!(c.verify(&c.sign(&wrong_aud).expect("sign"), now).is_err());
+        let mut wrong_iss = claims(now);
+        wrong_iss.iss = "https://evil".into();
+        assert!(c.verify(&c.sign(&wrong_iss).expect("sign"), now).is_err());
+    }
+
+    #[test]
+    fn expiry_uses_the_given_clock() {
+        let now = Utc::now();
+        let c = codec();
+        let token = c.sign(&claims(now)).expect("sign");
+        assert!(
+            c.verify(&token, now + chrono::Duration::seconds(61))
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! Tessera: an OAuth 2.0 token server with a GraphQL management API.
+
+/// First start: the admin user and the `tessera-cli` client.
+pub mod bootstrap;
+/// The administrative commands (`user create`, `client create`, …).
+pub mod cli;
+/// Flags and environment variables.
+pub mod config;
+/// Opaque tokens, password hashing, signing keys, JWTs.
+pub mod crypto;
+/// Parsed values and plain records shared by every layer.
+pub mod domain;
+/// The HTTP routes.
+pub mod http;
+/// The token service: grants, client authentication, OAuth errors.
+pub mod oauth;
+/// Wiring: `Application` and the shared `AppState`.
+pub mod startup;
+/// Persistence through SeaORM.
+pub mod store;
+/// Logging setup.
+pub mod telemetry;

@@ -1,0 +1,46 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use tessera::config::{Cli, ClientCommand, Command, Settings, UserCommand};
+use tessera::startup::Application;
+use tessera::{cli, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // One clear line, not clap's multi-line usage dump.
+            let rendered = e.render().to_string();
+            eprintln!("{}", rendered.lines().next().unwrap_or("invalid arguments"));
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    telemetry::init();
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate(db)) => cli::migrate(db).await,
+        Some(Command::User(UserCommand::Create(args))) => cli::user_create(args).await,
+        Some(Command::Client(ClientCommand::Create(args))) => cli::client_create(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: tessera::config::ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings::try_from(args).map_err(anyhow::Error::msg)?;
+    Application::build(settings)
+        .await?
+        .run_until_stopped()
+        .await
+}

@@ -1,0 +1,125 @@
+//! Builds the application from settings: database, migrations, bootstrap,
+//! keys, router and listener. Tests start the very same `Application` on
+//! port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::crypto::jwt::JwtCodec;
+use crate::crypto::keys::{self, KeyRing, Keys};
+use crate::crypto::password::PasswordHasherPool;
+use crate::oauth::{TokenPolicy, TokenService};
+use crate::store::Store;
+use crate::{bootstrap, http};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub tokens: TokenService,
+    pub settings: Arc<Settings>,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    address: SocketAddr,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database_url).await?;
+        store.migrate().await?;
+        let hasher = PasswordHasherPool::per_core();
+        let listener = TcpListener::bind(settings.bind).await?;
+        let address = listener.local_addr()?;
+        bootstrap::run(&store, address).await?;
+        let issuer = settings
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let audience = settings.audience.clone().unwrap_or_else(|| issuer.clone());
+
+        let policy = TokenPolicy {
+            access_ttl: chrono_duration(settings.access_token_ttl)?,
+            refresh_ttl: chrono_duration(settings.refresh_token_ttl)?,
+            session_ttl: chrono_duration(settings.session_ttl)?,
+            lockout_threshold: settings.lockout_threshold,
+            lockout_duration: chrono_duration(settings.lockout_duration)?,
+        };
+        let ring = load_key_ring(&store, policy.access_ttl).await?;
+        let jwt = JwtCodec::new(ring, issuer, audience);
+        let tokens = TokenService::new(store.clone(), hasher, jwt, policy);
+        let state = AppState {
+            store,
+            tokens,
+            settings: Arc::new(settings),
+        };
+        Ok(Application {
+            listener,
+            router: http::router(state),
+            address,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!("listening on http://{}", self.address);
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn chrono_duration(d: std::time::Duration) -> anyhow::Result<chrono::Duration> {
+    Ok(chrono::Duration::from_std(d)?)
+}
+
+/// Loads the signing keys, making the first one on a new database.
+pub async fn load_key_ring(store: &Store, access_ttl: chrono::Duration) -> anyhow::Result<KeyRing> {
+    let now = Utc::now();
+    let mut materials = store.load_keys(now - access_ttl).await?;
+    if !materials.iter().any(|k| k.current) {
+        let key = keys::generate()?;
+        store.install_key(&key, now).await?;
+        tracing::info!(kid = %key.kid, "generated the first signing key");
+        materials = store.load_keys(now - access_ttl).await?;
+    }
+    Ok(KeyRing::new(Keys::build(&materials)?))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,68 @@
+//! OAuth clients.
+
+use chrono::{DateTime, Utc};
+use entity::client;
+use sea_orm::{ActiveValue::Set, EntityTrait};
+
+use super::{Store, StoreError, conflict_or};
+use crate::domain::{Client, GrantType, Scope};
+
+pub struct NewClient {
+    pub client_id: String,
+    pub secret_hash: Option<String>,
+    pub grant_types: Vec<GrantType>,
+    pub scopes: Scope,
+    pub refresh_cookie: bool,
+}
+
+impl From<client::Model> for Client {
+    fn from(m: client::Model) -> Self {
+        Client {
+            client_id: m.client_id,
+            secret_hash: m.secret_hash,
+            public: m.public,
+            grant_types: m
+                .grant_types
+                .split(' ')
+                .filter_map(GrantType::parse)
+                .collect(),
+            scopes: Scope::from_stored(&m.scopes),
+            refresh_cookie: m.refresh_cookie,
+            created_at: m.created_at,
+        }
+    }
+}
+
+impl Store {
+    #[tracing::instrument(skip_all, err)]
+    pub async fn insert_client(
+        &self,
+        new: NewClient,
+        now: DateTime<Utc>,
+    ) -> Result<Client, StoreError> {
+        let grant_types: Vec<&str> = new.grant_types.iter().map(|g| g.as_str()).collect();
+        let model = client::ActiveModel {
+            client_id: Set(new.client_id),
+            public: Set(new.secret_hash.is_none()),
+            secret_hash: Set(new.secret_hash),
+            grant_types: Set(grant_types.join(" ")),
+            scopes: Set(new.scopes.to_string()),
+            refresh_cookie: Set(new.refresh_cookie),
+            created_at: Set(now),
+        };
+        let _w = self.write_lock().await;
+        let inserted = client::Entity::insert(model)
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(|e| conflict_or(e, "a client with this id"))?;
+        Ok(inserted.into())
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        Ok(client::Entity::find_by_id(client_id.to_string())
+            .one(&self.db)
+            .await?
+            .map(Client::from))
+    }
+}

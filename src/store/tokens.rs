@@ -1,0 +1,203 @@
+//! Sessions and refresh tokens: login, rotation, revocation.
+//!
+//! Tokens are found by the digest of their value, never by the value.
+
+use chrono::{DateTime, Utc};
+use entity::{refresh_token, session};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{Store, StoreError};
+use crate::domain::{RefreshTokenRecord, Scope};
+
+/// The reason stored on a token spent by rotation; every other reason is a
+/// revocation.
+pub const ROTATED: &str = "rotated";
+
+pub struct NewSession {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub scope: Scope,
+    pub expires_at: DateTime<Utc>,
+    pub created_by_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub struct NewRefreshToken {
+    pub id: String,
+    pub token_hash: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub session_id: String,
+    pub parent_id: Option<String>,
+    pub scope: Scope,
+    pub expires_at: DateTime<Utc>,
+    pub created_by_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl NewRefreshToken {
+    fn into_active(self, now: DateTime<Utc>) -> refresh_token::ActiveModel {
+        refresh_token::ActiveModel {
+            id: Set(self.id),
+            token_hash: Set(self.token_hash),
+            user_id: Set(self.user_id),
+            client_id: Set(self.client_id),
+            session_id: Set(self.session_id),
+            parent_id: Set(self.parent_id),
+            replaced_by_id: Set(None),
+            scope: Set(self.scope.to_string()),
+            created_at: Set(now),
+            expires_at: Set(self.expires_at),
+            revoked_at: Set(None),
+            revoked_reason: Set(None),
+            created_by_ip: Set(self.created_by_ip),
+            user_agent: Set(self.user_agent),
+        }
+    }
+}
+
+/// What became of a rotation.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The presented token was active and is now retired; the successor is stored.
+    Rotated,
+    /// Someone retired the presented token first (a concurrent refresh, or a
+    /// revocation): nothing was written.
+    AlreadyRetired,
+}
+
+impl Store {
+    /// Starts a session with its first refresh token, atomically.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn start_session(
+        &self,
+        new: NewSession,
+        first_token: NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let session = session::ActiveModel {
+            id: Set(new.id),
+            user_id: Set(new.user_id),
+            client_id: Set(new.client_id),
+            scope: Set(new.scope.to_string()),
+            created_at: Set(now),
+            last_refreshed_at: Set(None),
+            expires_at: Set(new.expires_at),
+            revoked_at: Set(None),
+            revoked_reason: Set(None),
+            created_by_ip: Set(new.created_by_ip),
+            user_agent: Set(new.user_agent),
+        };
+        let txn = self.begin_write().await?;
+        session::Entity::insert(session)
+            .exec_without_returning(txn.conn())
+            .await?;
+        refresh_token::Entity::insert(first_token.into_active(now))
+            .exec_without_returning(txn.conn())
+            .await?;
+        txn.commit().await
+    }
+
+    /// Looks a refresh token up by its digest, with its session.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        let found = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(token_hash))
+            .find_also_related(session::Entity)
+            .one(&self.db)
+            .await?;
+        Ok(found.and_then(|(token, session)| {
+            let session = session?;
+            Some(RefreshTokenRecord {
+                id: token.id,
+                user_id: token.user_id,
+                client_id: token.client_id,
+                session_id: token.session_id,
+                scope: Scope::from_stored(&token.scope),
+                expires_at: token.expires_at,
+                revoked_at: token.revoked_at,
+                revoked_reason: token.revoked_reason,
+                session_scope: Scope::from_stored(&session.scope),
+                session_expires_at: session.expires_at,
+                session_revoked_at: session.revoked_at,
+            })
+        }))
+    }
+
+    /// Rotation, in one transaction: retire the presented token only if it is
+    /// still active (the conditional update decides the winner among
+    /// concurrent refreshes), store its successor, touch the session.
+    ///
+    /// This is the whole write path of a refresh grant, behind one call, so
+    /// that it can become a batching writer without changing the grant.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn rotate(
+        &self,
+        presented_hash: &str,
+        successor: NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<RotateOutcome, StoreError> {
+        let txn = self.begin_write().await?;
+        let retired = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .col_expr(refresh_token::Column::RevokedReason, Expr::value(ROTATED))
+            .col_expr(
+                refresh_token::Column::ReplacedById,
+                Expr::value(successor.id.clone()),
+            )
+            .filter(refresh_token::Column::TokenHash.eq(presented_hash))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(txn.conn())
+            .await?
+            .rows_affected;
+        if retired != 1 {
+            // Dropping the transaction rolls it back; nothing was changed.
+            return Ok(RotateOutcome::AlreadyRetired);
+        }
+        let session_id = successor.session_id.clone();
+        refresh_token::Entity::insert(successor.into_active(now))
+            .exec_without_returning(txn.conn())
+            .await?;
+        session::Entity::update_many()
+            .col_expr(session::Column::LastRefreshedAt, Expr::value(now))
+            .filter(session::Column::Id.eq(session_id))
+            .exec(txn.conn())
+            .await?;
+        txn.commit().await?;
+        Ok(RotateOutcome::Rotated)
+    }
+
+    /// Revokes a session and every still-active token of it; returns how many
+    /// tokens that revoked.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn revoke_session(
+        &self,
+        session_id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let txn = self.begin_write().await?;
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .col_expr(session::Column::RevokedReason, Expr::value(reason))
+            .filter(session::Column::Id.eq(session_id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(txn.conn())
+            .await?;
+        let tokens = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .col_expr(refresh_token::Column::RevokedReason, Expr::value(reason))
+            .filter(refresh_token::Column::SessionId.eq(session_id))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(txn.conn())
+            .await?
+            .rows_affected;
+        txn.commit().await?;
+        Ok(tokens)
+    }
+}
