@@ -163,7 +163,7 @@ mod tests {
     fn generated_keys_build_a_ring() {
         let key = generate().expect("key");
         assert_eq!(key.kid, thumbprint(&key.public_raw));
-        let keys = Keys::build(&[key.clone()]).expect("ring");
+        let keys = Keys::build(std::slice::from_ref(&key)).expect("ring");
         assert_eq!(keys.current_kid, key.kid);
         assert_eq!(keys.jwks["keys"][0]["x"].as_str().map(str::len), Some(43));
     }

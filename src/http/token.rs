@@ -43,9 +43,24 @@ async fn token(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request = match parse(&headers, body, peer) {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "the request body is too large",
+            );
+        }
+        Err(_) => {
+            return error_response(OAuthError::InvalidRequest(
+                "the request body could not be read".into(),
+            ));
+        }
+    };
+    let request = match parse(&headers, &body, peer) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(e) => return error_response(e),
     };
     match state.tokens.exchange(request).await {
         Ok(grant) => grant_response(grant, state.settings.cookie_secure),
@@ -53,32 +68,13 @@ async fn token(
     }
 }
 
-fn parse(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    peer: SocketAddr,
-) -> Result<TokenRequest, Response> {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Err(error_body(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request",
-                "the request body is too large",
-            ));
-        }
-        Err(_) => {
-            return Err(error_response(OAuthError::InvalidRequest(
-                "the request body could not be read".into(),
-            )));
-        }
-    };
+fn parse(headers: &HeaderMap, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, OAuthError> {
     if !is_form(headers) {
-        return Err(error_response(OAuthError::InvalidRequest(
+        return Err(OAuthError::InvalidRequest(
             "the body must be application/x-www-form-urlencoded".into(),
-        )));
+        ));
     }
-    let params = Params::parse(&body).map_err(error_response)?;
+    let params = Params::parse(body)?;
     let header_str = |name| {
         headers
             .get(name)

@@ -64,6 +64,14 @@ pub struct TokenGrant {
     pub refresh_in_cookie: bool,
 }
 
+/// The session a refresh token belongs to.
+struct Chain<'a> {
+    user_id: &'a str,
+    client_id: &'a str,
+    session_id: &'a str,
+    session_expires_at: DateTime<Utc>,
+}
+
 #[derive(Clone)]
 pub struct TokenService {
     store: Store,
@@ -164,26 +172,24 @@ impl TokenService {
             .map_err(|e| OAuthError::ServerError(e.to_string()))
     }
 
-    /// A new refresh token for a session: the value to hand out, and the row
-    /// to store (which holds only its digest).
+    /// A new refresh token in a session: the value to hand out, and the row
+    /// to store (which holds only its digest). It lives `refresh_ttl`, but
+    /// never past the end of its session.
     fn new_refresh_token(
         &self,
-        user_id: &str,
-        client_id: &str,
-        session_id: &str,
-        session_expires_at: DateTime<Utc>,
+        chain: &Chain<'_>,
         parent_id: Option<String>,
         scope: &Scope,
         context: &RequestContext,
     ) -> (IssuedRefreshToken, NewRefreshToken) {
         let value = opaque::generate();
-        let expires_at = (context.now + self.policy.refresh_ttl).min(session_expires_at);
+        let expires_at = (context.now + self.policy.refresh_ttl).min(chain.session_expires_at);
         let row = NewRefreshToken {
             id: uuid::Uuid::now_v7().to_string(),
             token_hash: opaque::digest(&value),
-            user_id: user_id.to_string(),
-            client_id: client_id.to_string(),
-            session_id: session_id.to_string(),
+            user_id: chain.user_id.to_string(),
+            client_id: chain.client_id.to_string(),
+            session_id: chain.session_id.to_string(),
             parent_id,
             scope: scope.clone(),
             expires_at,

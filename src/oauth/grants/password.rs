@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Client, Email, User};
-use crate::oauth::{OAuthError, TokenGrant, TokenRequest, TokenService};
+use crate::oauth::{Chain, OAuthError, TokenGrant, TokenRequest, TokenService};
 use crate::store::NewSession;
 
 /// The one answer to every failed login.
@@ -29,15 +29,13 @@ impl TokenService {
         // Every login is a new session: never hand out a token issued earlier.
         let session_id = uuid::Uuid::now_v7().to_string();
         let session_expires_at = ctx.now + self.policy.session_ttl;
-        let (issued, row) = self.new_refresh_token(
-            &user.id,
-            &client.client_id,
-            &session_id,
+        let chain = Chain {
+            user_id: &user.id,
+            client_id: &client.client_id,
+            session_id: &session_id,
             session_expires_at,
-            None,
-            &scope,
-            ctx,
-        );
+        };
+        let (issued, row) = self.new_refresh_token(&chain, None, &scope, ctx);
         let session = NewSession {
             id: session_id.clone(),
             user_id: user.id.clone(),

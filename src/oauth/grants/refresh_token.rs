@@ -7,7 +7,7 @@
 
 use crate::crypto::opaque;
 use crate::domain::{Client, RefreshTokenRecord, Scope};
-use crate::oauth::{OAuthError, TokenGrant, TokenRequest, TokenService};
+use crate::oauth::{Chain, OAuthError, TokenGrant, TokenRequest, TokenService};
 use crate::store::RotateOutcome;
 use crate::store::tokens::ROTATED;
 
@@ -74,15 +74,14 @@ impl TokenService {
             .filter(|u| !u.disabled)
             .ok_or_else(invalid)?;
 
-        let (issued, successor) = self.new_refresh_token(
-            &token.user_id,
-            &client.client_id,
-            &token.session_id,
-            token.session_expires_at,
-            Some(token.id.clone()),
-            &scope,
-            ctx,
-        );
+        let chain = Chain {
+            user_id: &token.user_id,
+            client_id: &client.client_id,
+            session_id: &token.session_id,
+            session_expires_at: token.session_expires_at,
+        };
+        let (issued, successor) =
+            self.new_refresh_token(&chain, Some(token.id.clone()), &scope, ctx);
         match self.store.rotate(&digest, successor, ctx.now).await? {
             RotateOutcome::Rotated => {}
             RotateOutcome::AlreadyRetired => {
