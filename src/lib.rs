@@ -10,6 +10,8 @@ pub mod config;
 pub mod crypto;
 /// Parsed values and plain records shared by every layer.
 pub mod domain;
+/// Token lifecycle events for subscribers.
+pub mod events;
 /// The HTTP routes.
 pub mod http;
 /// The token service: grants, client authentication, OAuth errors.

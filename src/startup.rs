@@ -53,7 +53,12 @@ impl Application {
         };
         let ring = load_key_ring(&store, policy.access_ttl).await?;
         let jwt = JwtCodec::new(ring, issuer, audience);
+        let access_ttl = policy.access_ttl;
         let tokens = TokenService::new(store.clone(), hasher, jwt, policy);
+        tokens.revocations().reload(&store, access_ttl).await?;
+        tokens
+            .revocations()
+            .spawn_refresher(store.clone(), access_ttl);
         let state = AppState {
             store,
             tokens,

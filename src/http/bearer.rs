@@ -61,12 +61,8 @@ impl FromRequestParts<AppState> for Bearer {
         let token = bearer_token(parts).ok_or(BearerError::Missing)?;
         state
             .tokens
-            .jwt()
-            .verify(token, Utc::now())
+            .verify_access_token(token, Utc::now())
             .map(Bearer)
-            .map_err(|e| {
-                tracing::debug!(reason = %e, "access token refused");
-                BearerError::InvalidToken
-            })
+            .ok_or(BearerError::InvalidToken)
     }
 }

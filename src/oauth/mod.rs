@@ -5,17 +5,22 @@ mod client_auth;
 mod error;
 mod grants;
 pub mod request;
+mod revocation;
+mod revocation_list;
 
 use chrono::{DateTime, Utc};
 
 pub use client_auth::Credentials;
 pub use error::OAuthError;
 use request::Params;
+pub use revocation::RevocationRequest;
+pub use revocation_list::RevocationList;
 
 use crate::crypto::jwt::{AccessClaims, JwtCodec};
 use crate::crypto::opaque;
 use crate::crypto::password::PasswordHasherPool;
 use crate::domain::{Client, GrantType, Scope, User};
+use crate::events::EventBus;
 use crate::store::{NewRefreshToken, Store};
 
 /// Lifetimes and limits the grants apply.
@@ -78,6 +83,8 @@ pub struct TokenService {
     hasher: PasswordHasherPool,
     jwt: JwtCodec,
     policy: TokenPolicy,
+    events: EventBus,
+    revocations: RevocationList,
 }
 
 impl TokenService {
@@ -92,11 +99,52 @@ impl TokenService {
             hasher,
             jwt,
             policy,
+            events: EventBus::default(),
+            revocations: RevocationList::default(),
         }
     }
 
     pub fn jwt(&self) -> &JwtCodec {
         &self.jwt
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn hasher(&self) -> &PasswordHasherPool {
+        &self.hasher
+    }
+
+    pub fn policy(&self) -> &TokenPolicy {
+        &self.policy
+    }
+
+    /// Token lifecycle events, for subscribers.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// Sessions and users whose access tokens are refused before expiry.
+    pub fn revocations(&self) -> &RevocationList {
+        &self.revocations
+    }
+
+    /// Verifies an access token: signature and claims, then that neither its
+    /// session nor its user has been revoked since it was issued.
+    pub fn verify_access_token(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims> {
+        let claims = match self.jwt.verify(token, now) {
+            Ok(claims) => claims,
+            Err(e) => {
+                tracing::debug!(reason = %e, "access token refused");
+                return None;
+            }
+        };
+        if self.revocations.rejects(&claims) {
+            tracing::debug!("access token of a revoked session or disabled user refused");
+            return None;
+        }
+        Some(claims)
     }
 
     /// Authenticates the client, then runs the grant it asked for.

@@ -18,7 +18,7 @@ use sea_orm::{
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use clients::NewClient;
-pub use tokens::{NewRefreshToken, NewSession, RotateOutcome};
+pub use tokens::{NewRefreshToken, NewSession, RotateOutcome, SessionRecord};
 pub use users::NewUser;
 
 #[derive(Debug, thiserror::Error)]

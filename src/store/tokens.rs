@@ -201,3 +201,96 @@ impl Store {
         Ok(tokens)
     }
 }
+
+/// A session as stored.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    #[tracing::instrument(skip_all, err)]
+    pub async fn find_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(session::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?
+            .map(|s| SessionRecord {
+                id: s.id,
+                user_id: s.user_id,
+                client_id: s.client_id,
+                revoked_at: s.revoked_at,
+            }))
+    }
+
+    /// Revokes one refresh token if it is still active; `true` if it was.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn revoke_refresh_token(
+        &self,
+        id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let _w = self.write_lock().await;
+        let n = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .col_expr(refresh_token::Column::RevokedReason, Expr::value(reason))
+            .filter(refresh_token::Column::Id.eq(id))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        Ok(n == 1)
+    }
+
+    /// Revokes every session and active token of a user, except the session
+    /// `keep` (the caller's own, when changing a password). Returns how many
+    /// tokens were revoked.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let txn = self.begin_write().await?;
+        let mut sessions = session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .col_expr(session::Column::RevokedReason, Expr::value(reason))
+            .filter(session::Column::UserId.eq(user_id))
+            .filter(session::Column::RevokedAt.is_null());
+        let mut tokens = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .col_expr(refresh_token::Column::RevokedReason, Expr::value(reason))
+            .filter(refresh_token::Column::UserId.eq(user_id))
+            .filter(refresh_token::Column::RevokedAt.is_null());
+        if let Some(keep) = keep {
+            sessions = sessions.filter(session::Column::Id.ne(keep));
+            tokens = tokens.filter(refresh_token::Column::SessionId.ne(keep));
+        }
+        sessions.exec(txn.conn()).await?;
+        let revoked = tokens.exec(txn.conn()).await?.rows_affected;
+        txn.commit().await?;
+        Ok(revoked)
+    }
+
+    /// Ids of sessions revoked after `since`: access tokens of older ones
+    /// have expired anyway.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn sessions_revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        use sea_orm::QuerySelect;
+        Ok(session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .filter(session::Column::RevokedAt.gt(since))
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await?)
+    }
+}

@@ -141,3 +141,18 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Ids of every disabled user.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn disabled_user_ids(&self) -> Result<Vec<String>, StoreError> {
+        use sea_orm::QuerySelect;
+        Ok(user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::Disabled.eq(true))
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await?)
+    }
+}

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Client, Email, User};
+use crate::events::{TokenEvent, TokenEventKind};
 use crate::oauth::{Chain, OAuthError, TokenGrant, TokenRequest, TokenService};
 use crate::store::NewSession;
 
@@ -45,8 +46,18 @@ impl TokenService {
             created_by_ip: ctx.ip.clone(),
             user_agent: ctx.user_agent.clone(),
         };
+        let token_id = row.id.clone();
         self.store.start_session(session, row, ctx.now).await?;
         tracing::info!(user_id = %user.id, %session_id, "login: session started");
+        self.events.publish(TokenEvent {
+            kind: TokenEventKind::Issued,
+            user_id: user.id.clone(),
+            client_id: client.client_id.clone(),
+            session_id: Some(session_id.clone()),
+            token_id: Some(token_id),
+            reason: None,
+            at: ctx.now,
+        });
 
         let access_token = self.user_access_token(&user, client, &scope, &session_id, ctx.now)?;
         Ok(TokenGrant {

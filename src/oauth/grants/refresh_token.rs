@@ -7,6 +7,7 @@
 
 use crate::crypto::opaque;
 use crate::domain::{Client, RefreshTokenRecord, Scope};
+use crate::events::{TokenEvent, TokenEventKind};
 use crate::oauth::{Chain, OAuthError, TokenGrant, TokenRequest, TokenService};
 use crate::store::RotateOutcome;
 use crate::store::tokens::ROTATED;
@@ -82,8 +83,17 @@ impl TokenService {
         };
         let (issued, successor) =
             self.new_refresh_token(&chain, Some(token.id.clone()), &scope, ctx);
+        let successor_id = successor.id.clone();
         match self.store.rotate(&digest, successor, ctx.now).await? {
-            RotateOutcome::Rotated => {}
+            RotateOutcome::Rotated => self.events.publish(TokenEvent {
+                kind: TokenEventKind::Rotated,
+                user_id: token.user_id.clone(),
+                client_id: client.client_id.clone(),
+                session_id: Some(token.session_id.clone()),
+                token_id: Some(successor_id),
+                reason: None,
+                at: ctx.now,
+            }),
             RotateOutcome::AlreadyRetired => {
                 // Lost the race to another presentation of the same token.
                 self.reuse_detected(&token, ctx.now).await?;
@@ -110,6 +120,16 @@ impl TokenService {
             .store
             .revoke_session(&token.session_id, "reuse_detected", now)
             .await?;
+        self.revocations.session_revoked(&token.session_id);
+        self.events.publish(TokenEvent {
+            kind: TokenEventKind::ReuseDetected,
+            user_id: token.user_id.clone(),
+            client_id: token.client_id.clone(),
+            session_id: Some(token.session_id.clone()),
+            token_id: Some(token.id.clone()),
+            reason: Some("reuse_detected".into()),
+            at: now,
+        });
         tracing::warn!(
             target: "tessera::security",
             token_id = %token.id,
