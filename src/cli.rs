@@ -6,7 +6,7 @@ use std::io::BufRead;
 use chrono::Utc;
 use serde_json::json;
 
-use crate::config::{ClientCreateArgs, DatabaseArgs, UserCreateArgs};
+use crate::config::{ClientCreateArgs, DatabaseArgs, PurgeArgs, UserCreateArgs};
 use crate::crypto::{opaque, password};
 use crate::domain::{Email, GrantType, Scope};
 use crate::store::{NewClient, NewUser, Store};
@@ -118,6 +118,28 @@ pub async fn client_create(args: ClientCreateArgs) -> anyhow::Result<()> {
     println!(
         "{}",
         json!({ "client_id": client.client_id, "client_secret": secret })
+    );
+    Ok(())
+}
+
+pub async fn keys_rotate(database: DatabaseArgs) -> anyhow::Result<()> {
+    let store = open(&database).await?;
+    let key = crate::oauth::keys::rotate_key(&store).await?;
+    println!("{}", json!({ "kid": key.kid, "algorithm": key.algorithm }));
+    Ok(())
+}
+
+pub async fn purge(args: PurgeArgs) -> anyhow::Result<()> {
+    let store = open(&args.database).await?;
+    let cutoff = Utc::now() - chrono::Duration::from_std(args.retention)?;
+    let purged = store.purge(cutoff).await?;
+    println!(
+        "{}",
+        json!({
+            "count": purged.refresh_tokens,
+            "refresh_tokens": purged.refresh_tokens,
+            "sessions": purged.sessions,
+        })
     );
     Ok(())
 }

@@ -38,6 +38,12 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Delete refresh tokens and sessions that ended longer ago than the
+    /// retention period; prints the counts.
+    Purge(PurgeArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -94,6 +100,34 @@ pub struct ServeArgs {
     /// How long a locked account stays locked.
     #[arg(long, env = "TESSERA_LOCKOUT_DURATION", default_value = "5m", value_parser = parse_duration)]
     pub lockout_duration: Duration,
+    /// How long expired or revoked refresh tokens and sessions are kept
+    /// before the purge deletes them.
+    #[arg(long, env = "TESSERA_RETENTION", default_value = "7d", value_parser = parse_duration)]
+    pub retention: Duration,
+    /// How often `serve` purges.
+    #[arg(long, env = "TESSERA_PURGE_INTERVAL", default_value = "1h", value_parser = parse_duration)]
+    pub purge_interval: Duration,
+    /// Run the purge in the background of `serve`.
+    #[arg(long, env = "TESSERA_PURGE", default_value = "true", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub purge: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new signing key current; older keys stay published until
+    /// every token they signed has expired.
+    Rotate(DatabaseArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PurgeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// How long expired or revoked tokens are kept (reuse of a rotated token
+    /// is detected for this long).
+    #[arg(long, env = "TESSERA_RETENTION", default_value = "7d", value_parser = parse_duration)]
+    pub retention: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +244,9 @@ pub struct Settings {
     pub open_registration: bool,
     pub lockout_threshold: u32,
     pub lockout_duration: Duration,
+    pub retention: Duration,
+    /// `None`: no background purge.
+    pub purge_interval: Option<Duration>,
 }
 
 impl TryFrom<ServeArgs> for Settings {
@@ -240,6 +277,8 @@ impl TryFrom<ServeArgs> for Settings {
             open_registration: args.open_registration,
             lockout_threshold: args.lockout_threshold,
             lockout_duration: args.lockout_duration,
+            retention: args.retention,
+            purge_interval: args.purge.then_some(args.purge_interval),
         })
     }
 }

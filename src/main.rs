@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tessera::config::{Cli, ClientCommand, Command, Settings, UserCommand};
+use tessera::config::{Cli, ClientCommand, Command, KeysCommand, Settings, UserCommand};
 use tessera::startup::Application;
 use tessera::{cli, telemetry};
 
@@ -27,6 +27,8 @@ async fn main() -> ExitCode {
         Some(Command::Migrate(db)) => cli::migrate(db).await,
         Some(Command::User(UserCommand::Create(args))) => cli::user_create(args).await,
         Some(Command::Client(ClientCommand::Create(args))) => cli::client_create(args).await,
+        Some(Command::Keys(KeysCommand::Rotate(db))) => cli::keys_rotate(db).await,
+        Some(Command::Purge(args)) => cli::purge(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

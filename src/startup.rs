@@ -56,9 +56,10 @@ impl Application {
         let access_ttl = policy.access_ttl;
         let tokens = TokenService::new(store.clone(), hasher, jwt, policy);
         tokens.revocations().reload(&store, access_ttl).await?;
-        tokens
-            .revocations()
-            .spawn_refresher(store.clone(), access_ttl);
+        tokens.spawn_background_sync();
+        if let Some(every) = settings.purge_interval {
+            spawn_purge(store.clone(), every, chrono_duration(settings.retention)?);
+        }
         let state = AppState {
             store,
             tokens,
@@ -127,4 +128,23 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Purges ended tokens and sessions every `every`, keeping `retention`.
+fn spawn_purge(store: Store, every: std::time::Duration, retention: chrono::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match store.purge(Utc::now() - retention).await {
+                Ok(purged) => tracing::info!(
+                    refresh_tokens = purged.refresh_tokens,
+                    sessions = purged.sessions,
+                    "purged ended tokens and sessions"
+                ),
+                Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+        }
+    });
 }

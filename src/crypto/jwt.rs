@@ -37,6 +37,9 @@ pub enum JwtError {
     /// Deliberately vague: the caller learns only that the token is no good.
     #[error("invalid token: {0}")]
     Invalid(&'static str),
+    /// Signed with a key this instance does not know (yet).
+    #[error("invalid token: unknown kid")]
+    UnknownKey,
 }
 
 /// Signs and verifies access tokens for one issuer and audience.
@@ -93,10 +96,7 @@ impl JwtCodec {
         }
         let kid = header.kid.ok_or(JwtError::Invalid("no kid"))?;
         let keys = self.keys.get();
-        let key = keys
-            .decoding
-            .get(&kid)
-            .ok_or(JwtError::Invalid("unknown kid"))?;
+        let key = keys.decoding.get(&kid).ok_or(JwtError::UnknownKey)?;
 
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = 0;

@@ -82,6 +82,7 @@ pub struct RefreshTokenRecord {
     pub client_id: String,
     pub session_id: String,
     pub scope: Scope,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_reason: Option<String>,

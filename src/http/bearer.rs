@@ -61,7 +61,8 @@ impl FromRequestParts<AppState> for Bearer {
         let token = bearer_token(parts).ok_or(BearerError::Missing)?;
         state
             .tokens
-            .verify_access_token(token, Utc::now())
+            .authenticate_bearer(token, Utc::now())
+            .await
             .map(Bearer)
             .ok_or(BearerError::InvalidToken)
     }

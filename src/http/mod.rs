@@ -4,7 +4,7 @@
 mod bearer;
 mod health;
 mod me;
-mod token;
+mod oauth;
 mod wellknown;
 
 use std::time::Duration;
@@ -23,7 +23,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(token::router())
+        .merge(oauth::router())
         .merge(me::router())
         .merge(wellknown::router())
         .merge(health::router())

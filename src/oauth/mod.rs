@@ -4,17 +4,22 @@
 mod client_auth;
 mod error;
 mod grants;
+mod introspection;
+pub mod keys;
 pub mod request;
 mod revocation;
 mod revocation_list;
+mod sync;
 
 use chrono::{DateTime, Utc};
 
 pub use client_auth::Credentials;
 pub use error::OAuthError;
+pub use introspection::{Introspection, IntrospectionRequest};
 use request::Params;
 pub use revocation::RevocationRequest;
 pub use revocation_list::RevocationList;
+pub use sync::SYNC_EVERY;
 
 use crate::crypto::jwt::{AccessClaims, JwtCodec};
 use crate::crypto::opaque;
@@ -85,6 +90,7 @@ pub struct TokenService {
     policy: TokenPolicy,
     events: EventBus,
     revocations: RevocationList,
+    key_reload: keys::ReloadGate,
 }
 
 impl TokenService {
@@ -101,6 +107,7 @@ impl TokenService {
             policy,
             events: EventBus::default(),
             revocations: RevocationList::default(),
+            key_reload: keys::ReloadGate::default(),
         }
     }
 

@@ -1,19 +1,15 @@
 //! Which access tokens died early: those of revoked sessions and of
 //! disabled users. Checked on every authenticated request, so it lives in
 //! memory; a background task refreshes it from the database so that
-//! revocations made on other instances arrive within `REFRESH_EVERY`.
+//! revocations made on other instances arrive within `oauth::SYNC_EVERY`.
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::crypto::jwt::AccessClaims;
 use crate::store::{Store, StoreError};
-
-/// How often other instances' revocations are picked up.
-pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 struct Sets {
@@ -79,20 +75,5 @@ impl RevocationList {
         let users: HashSet<String> = store.disabled_user_ids().await?.into_iter().collect();
         self.write(|s| *s = Sets { sessions, users });
         Ok(())
-    }
-
-    /// Keeps reloading until the process ends.
-    pub fn spawn_refresher(&self, store: Store, access_ttl: chrono::Duration) {
-        let list = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(REFRESH_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = list.reload(&store, access_ttl).await {
-                    tracing::warn!(error = %e, "could not refresh the revocation list");
-                }
-            }
-        });
     }
 }

@@ -66,3 +66,29 @@ impl Store {
             .map(Client::from))
     }
 }
+
+impl Store {
+    /// Every scope any client may ask for, sorted, for the metadata document.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn all_client_scopes(&self) -> Result<Vec<String>, StoreError> {
+        use sea_orm::QuerySelect;
+        let rows: Vec<String> = client::Entity::find()
+            .select_only()
+            .column(client::Column::Scopes)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut all: Vec<String> = rows
+            .iter()
+            .flat_map(|s| {
+                Scope::from_stored(s)
+                    .iter()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
+}

@@ -3,6 +3,7 @@
 
 mod clients;
 mod keys;
+mod purge;
 pub mod tokens;
 mod users;
 
@@ -18,6 +19,7 @@ use sea_orm::{
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use clients::NewClient;
+pub use purge::Purged;
 pub use tokens::{NewRefreshToken, NewSession, RotateOutcome, SessionRecord};
 pub use users::NewUser;
 

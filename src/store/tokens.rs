@@ -119,6 +119,7 @@ impl Store {
                 client_id: token.client_id,
                 session_id: token.session_id,
                 scope: Scope::from_stored(&token.scope),
+                created_at: token.created_at,
                 expires_at: token.expires_at,
                 revoked_at: token.revoked_at,
                 revoked_reason: token.revoked_reason,
