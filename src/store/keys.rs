@@ -69,3 +69,31 @@ impl Store {
         txn.commit().await
     }
 }
+
+/// What may be shown of a signing key: never its private half.
+#[derive(Debug, Clone)]
+pub struct SigningKeyInfo {
+    pub kid: String,
+    pub algorithm: String,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Every key ever made, newest first.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn list_signing_keys(&self) -> Result<Vec<SigningKeyInfo>, StoreError> {
+        Ok(signing_key::Entity::find()
+            .order_by_desc(signing_key::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| SigningKeyInfo {
+                kid: m.kid,
+                algorithm: m.algorithm,
+                created_at: m.created_at,
+                retired_at: m.retired_at,
+            })
+            .collect())
+    }
+}

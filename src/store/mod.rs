@@ -19,6 +19,7 @@ use sea_orm::{
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use clients::NewClient;
+pub use keys::SigningKeyInfo;
 pub use purge::Purged;
 pub use tokens::{NewRefreshToken, NewSession, RotateOutcome, SessionRecord};
 pub use users::NewUser;
