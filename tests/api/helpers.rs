@@ -1,6 +1,6 @@
 //! Test harness: every test starts the real `tessera` binary on a random port
-//! with a fresh SQLite database in its own temporary folder, and talks to it
-//! over HTTP like any client would.
+//! with a fresh database (SQLite in its own temporary folder, or PostgreSQL:
+//! see `backend.rs`), and talks to it over HTTP like any client would.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
@@ -26,6 +26,8 @@ pub struct TestApp {
     envs: Vec<(String, String)>,
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
+    // Dropped after the server is stopped (fields drop in order).
+    _pg: Option<Arc<super::backend::PgDatabase>>,
     _dir: Arc<tempfile::TempDir>,
 }
 
@@ -55,10 +57,7 @@ pub async fn spawn_app_with_default_cookie_security(extra_args: &[&str]) -> Test
 
 fn spawn(args: &[&str], envs: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let database_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("tessera.db").display()
-    );
+    let (database_url, pg) = super::backend::fresh_database(dir.path());
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let envs: Vec<(String, String)> = envs
         .iter()
@@ -74,6 +73,7 @@ fn spawn(args: &[&str], envs: &[(&str, &str)]) -> TestApp {
         envs,
         child,
         logs,
+        _pg: pg.map(Arc::new),
         _dir: Arc::new(dir),
     }
 }

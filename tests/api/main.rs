@@ -1,0 +1,17 @@
+//! Black-box tests: the real server on a random port, spoken to over HTTP.
+
+mod backend;
+mod helpers;
+mod jwt;
+
+mod access_token;
+mod cli;
+mod client_auth;
+mod cookie_flow;
+mod health;
+mod logging;
+mod password_grant;
+mod persistence;
+mod protected_resource;
+mod refresh_grant;
+mod token_endpoint;

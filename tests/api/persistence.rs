@@ -1,0 +1,109 @@
+//! A restart (here a SIGKILL) loses nothing: tokens, keys, rotations and
+//! lockouts all live in the database.
+
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, assert_oauth_error, json_body, spawn_app_with, str_field,
+    token_success,
+};
+use crate::jwt::decode_unverified;
+
+/// A fixed issuer: the default one follows the bound address, and a restart
+/// binds another port, which would rightly invalidate earlier access tokens.
+async fn spawn_app() -> TestApp {
+    spawn_app_with(&["--issuer", "http://tessera.test"]).await
+}
+
+#[tokio::test]
+async fn tokens_issued_before_a_restart_still_work_after_it() {
+    let mut app = spawn_app().await;
+    let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    app.restart().await;
+
+    assert_eq!(
+        app.me(str_field(&login, "access_token")).await.status(),
+        200
+    );
+    let refreshed = token_success(app.refresh(str_field(&login, "refresh_token")).await).await;
+    assert_eq!(
+        app.me(str_field(&refreshed, "access_token")).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_signing_key_survives_a_restart() {
+    let mut app = spawn_app().await;
+    let before = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (before, _) = decode_unverified(str_field(&before, "access_token"));
+
+    app.restart().await;
+    let after = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let (after, _) = decode_unverified(str_field(&after, "access_token"));
+    assert_eq!(after["kid"], before["kid"]);
+    let jwks = json_body(app.get("/.well-known/jwks.json").await).await;
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .any(|k| k["kid"] == before["kid"]),
+        "{jwks}"
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_committed_before_a_restart_is_not_lost() {
+    let mut app = spawn_app().await;
+    let retired = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let retired = str_field(&retired, "refresh_token").to_string();
+    let current = token_success(app.refresh(&retired).await).await;
+    let current = str_field(&current, "refresh_token").to_string();
+
+    app.restart().await;
+
+    token_success(app.refresh(&current).await).await;
+    assert_oauth_error(app.refresh(&retired).await, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn a_locked_account_stays_locked_across_a_restart() {
+    let mut app = spawn_app_with(&[
+        "--issuer",
+        "http://tessera.test",
+        "--lockout-threshold",
+        "3",
+        "--lockout-duration",
+        "10m",
+    ])
+    .await;
+    for _ in 0..3 {
+        let res = app.password_grant(ADMIN_EMAIL, "wrong password", &[]).await;
+        assert_oauth_error(res, 400, "invalid_grant").await;
+    }
+
+    app.restart().await;
+
+    let res = app.password_grant(ADMIN_EMAIL, ADMIN_PASSWORD, &[]).await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn users_and_clients_created_with_the_cli_survive_a_restart() {
+    let mut app = spawn_app().await;
+    app.create_user("frank@example.com", "frank's long password 1");
+    app.create_public_client("kiosk", &[]);
+
+    app.restart().await;
+
+    let res = app
+        .token(&[
+            ("grant_type", "password"),
+            ("client_id", "kiosk"),
+            ("username", "frank@example.com"),
+            ("password", "frank's long password 1"),
+        ])
+        .await;
+    token_success(res).await;
+}
