@@ -70,6 +70,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Size of the database connection pool [default: 8 on SQLite, 16 on PostgreSQL]
+    #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_connections: Option<u32>,
     /// `iss` of every token [default: http://<bind>]
     #[arg(long, env = "TESSERA_ISSUER")]
     pub issuer: Option<String>,
@@ -233,6 +236,7 @@ fn positive(d: Duration, input: &str) -> Result<Duration, String> {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
+    pub db_max_connections: Option<u32>,
     pub bind: SocketAddr,
     /// `None` means "http://<the address actually bound>".
     pub issuer: Option<String>,
@@ -267,6 +271,7 @@ impl TryFrom<ServeArgs> for Settings {
         }
         Ok(Settings {
             database_url: args.database.url(),
+            db_max_connections: args.db_max_connections,
             bind: args.bind,
             issuer: args.issuer.map(|s| s.trim_end_matches('/').to_string()),
             audience: args.audience,

@@ -32,7 +32,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = Store::connect(&settings.database_url).await?;
+        let store = Store::connect_with(&settings.database_url, settings.db_max_connections).await?;
         store.migrate().await?;
         let hasher = PasswordHasherPool::per_core();
         let listener = TcpListener::bind(settings.bind).await?;

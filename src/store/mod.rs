@@ -81,16 +81,23 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects with settings fit for each backend: WAL, foreign keys and a
-    /// busy timeout on SQLite; a larger pool on PostgreSQL.
+    /// Connects with the default pool size of the backend.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Connects with settings fit for each backend: WAL, foreign keys and a
+    /// busy timeout on SQLite; a larger pool on PostgreSQL. SQLite writes one
+    /// at a time whatever the pool, so its pool only serves concurrent reads.
+    pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<Self, StoreError> {
         let sqlite = url.starts_with("sqlite:");
+        let max_connections = max_connections.unwrap_or(if sqlite { 8 } else { 16 });
         let mut options = ConnectOptions::new(url.to_string());
         options
             .sqlx_logging(false)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
-            .max_connections(if sqlite { 8 } else { 16 })
+            .max_connections(max_connections)
             .min_connections(1);
         if sqlite {
             options.map_sqlx_sqlite_opts(|o| {
