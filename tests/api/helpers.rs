@@ -144,6 +144,24 @@ fn start(
 }
 
 impl TestApp {
+    /// Starts another instance on this one's database, with the same flags:
+    /// the way Tessera scales out.
+    pub async fn spawn_peer(&self) -> TestApp {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (child, address) = start(&self.database_url, &self.args, &self.envs, &logs);
+        TestApp {
+            address,
+            database_url: self.database_url.clone(),
+            http: client(),
+            args: self.args.clone(),
+            envs: self.envs.clone(),
+            child,
+            logs,
+            _pg: self._pg.clone(),
+            _dir: Arc::clone(&self._dir),
+        }
+    }
+
     /// Everything the server printed so far (stdout and stderr).
     pub fn logs(&self) -> String {
         self.logs.lock().expect("logs lock").join("\n")

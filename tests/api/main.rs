@@ -10,6 +10,7 @@ mod client_auth;
 mod cookie_flow;
 mod health;
 mod logging;
+mod multi_instance;
 mod password_grant;
 mod persistence;
 mod protected_resource;
