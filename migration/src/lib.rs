@@ -8,6 +8,7 @@ mod m20261127_000002_create_clients;
 mod m20261127_000003_create_sessions;
 mod m20261127_000004_create_refresh_tokens;
 mod m20261127_000005_create_signing_keys;
+mod m20261127_000006_add_lookup_indexes;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_create_sessions::Migration),
             Box::new(m20261127_000004_create_refresh_tokens::Migration),
             Box::new(m20261127_000005_create_signing_keys::Migration),
+            Box::new(m20261127_000006_add_lookup_indexes::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod cli;
 mod client_auth;
 mod cookie_flow;
 mod health;
+mod indexes;
 mod logging;
 mod multi_instance;
 mod password_grant;
