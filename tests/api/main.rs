@@ -15,5 +15,6 @@ mod multi_instance;
 mod password_grant;
 mod persistence;
 mod protected_resource;
+mod purge;
 mod refresh_grant;
 mod token_endpoint;
