@@ -58,7 +58,12 @@ fn is_transient(e: &sea_orm::sqlx::Error) -> bool {
         Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,
         Error::Database(db) => {
             let msg = db.message();
-            msg.contains("database is locked") || msg.contains("database is busy")
+            // PostgreSQL: serialization failure, deadlock, too many connections, shutting down.
+            let pg_transient = matches!(
+                db.code().as_deref(),
+                Some("40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03")
+            );
+            pg_transient || msg.contains("database is locked") || msg.contains("database is busy")
         }
         _ => false,
     }

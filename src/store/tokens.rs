@@ -182,14 +182,11 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        // Tokens before the session, the order `rotate` locks them in, so
+        // that a revocation racing a rotation waits instead of deadlocking.
+        // The session row is what counts: a successor a racing rotation
+        // inserts is dead with its session even if this update missed it.
         let txn = self.begin_write().await?;
-        session::Entity::update_many()
-            .col_expr(session::Column::RevokedAt, Expr::value(now))
-            .col_expr(session::Column::RevokedReason, Expr::value(reason))
-            .filter(session::Column::Id.eq(session_id))
-            .filter(session::Column::RevokedAt.is_null())
-            .exec(txn.conn())
-            .await?;
         let tokens = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
             .col_expr(refresh_token::Column::RevokedReason, Expr::value(reason))
@@ -198,6 +195,13 @@ impl Store {
             .exec(txn.conn())
             .await?
             .rows_affected;
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .col_expr(session::Column::RevokedReason, Expr::value(reason))
+            .filter(session::Column::Id.eq(session_id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(txn.conn())
+            .await?;
         txn.commit().await?;
         Ok(tokens)
     }
@@ -272,8 +276,9 @@ impl Store {
             sessions = sessions.filter(session::Column::Id.ne(keep));
             tokens = tokens.filter(refresh_token::Column::SessionId.ne(keep));
         }
-        sessions.exec(txn.conn()).await?;
+        // Tokens first: the lock order of `rotate` (see `revoke_session`).
         let revoked = tokens.exec(txn.conn()).await?.rows_affected;
+        sessions.exec(txn.conn()).await?;
         txn.commit().await?;
         Ok(revoked)
     }
