@@ -7,9 +7,10 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::config::{ClientCreateArgs, DatabaseArgs, PurgeArgs, UserCreateArgs};
-use crate::crypto::{opaque, password};
-use crate::domain::{Email, GrantType, Scope};
-use crate::store::{NewClient, NewUser, Store};
+use crate::crypto::password;
+use crate::domain::{Email, GrantType};
+use crate::oauth::management::{ClientSpec, create_client};
+use crate::store::{NewUser, Store};
 
 async fn open(database: &DatabaseArgs) -> anyhow::Result<Store> {
     let store = Store::connect(&database.url()).await?;
@@ -75,49 +76,24 @@ pub fn validate_role(role: &str) -> anyhow::Result<String> {
 }
 
 pub async fn client_create(args: ClientCreateArgs) -> anyhow::Result<()> {
-    let client_id = args.client_id.trim().to_string();
-    if client_id.is_empty() || client_id.len() > 128 || client_id.chars().any(|c| c.is_control()) {
-        anyhow::bail!("--client-id must be 1 to 128 printable characters");
-    }
-    let grant_types = if args.grant_types.is_empty() {
-        vec![GrantType::Password, GrantType::RefreshToken]
-    } else {
-        args.grant_types
-            .iter()
-            .map(|g| GrantType::parse(g).ok_or_else(|| anyhow::anyhow!("unknown grant type `{g}`")))
-            .collect::<anyhow::Result<Vec<_>>>()?
-    };
-    if args.public && grant_types.contains(&GrantType::ClientCredentials) {
-        anyhow::bail!("a public client cannot use the client_credentials grant");
-    }
-    let scopes = Scope::parse(&args.scopes.join(" ")).map_err(anyhow::Error::msg)?;
-    let secret = if args.public {
-        None
-    } else {
-        match args.secret {
-            Some(s) if s.chars().count() < 32 => {
-                anyhow::bail!("--secret must have at least 32 characters")
-            }
-            Some(s) => Some(s),
-            None => Some(opaque::generate()),
-        }
+    let grant_types = args
+        .grant_types
+        .iter()
+        .map(|g| GrantType::parse(g).ok_or_else(|| anyhow::anyhow!("unknown grant type `{g}`")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let spec = ClientSpec {
+        client_id: args.client_id,
+        public: args.public,
+        secret: args.secret,
+        grant_types,
+        scopes: args.scopes,
+        refresh_cookie: args.refresh_cookie,
     };
     let store = open(&args.database).await?;
-    let client = store
-        .insert_client(
-            NewClient {
-                client_id,
-                secret_hash: secret.as_deref().map(opaque::digest),
-                grant_types,
-                scopes,
-                refresh_cookie: args.refresh_cookie,
-            },
-            Utc::now(),
-        )
-        .await?;
+    let created = create_client(&store, spec, Utc::now()).await?;
     println!(
         "{}",
-        json!({ "client_id": client.client_id, "client_secret": secret })
+        json!({ "client_id": created.client.client_id, "client_secret": created.secret })
     );
     Ok(())
 }

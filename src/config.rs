@@ -44,6 +44,9 @@ pub enum Command {
     /// Delete refresh tokens and sessions that ended longer ago than the
     /// retention period; prints the counts.
     Purge(PurgeArgs),
+    /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
+    /// Needs no database (`--database-url` is accepted and unused).
+    Schema(DatabaseArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -70,6 +73,16 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value = "4096",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Time a client has to send a request's headers (slow-client defence).
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Time a request may take before it is answered 408.
+    #[arg(long, env = "TESSERA_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
     /// Size of the database connection pool [default: 8 on SQLite, 16 on PostgreSQL]
     #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: Option<u32>,
@@ -114,6 +127,17 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_PURGE", default_value = "true", num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub purge: bool,
+    /// Deepest field nesting a GraphQL query may have.
+    #[arg(long, env = "TESSERA_GRAPHQL_MAX_DEPTH",
+          default_value_t = crate::graphql::Limits::DEFAULT_MAX_DEPTH as u32,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub graphql_max_depth: u32,
+    /// Largest complexity of a GraphQL query: its fields, each list field
+    /// multiplied by its page size.
+    #[arg(long, env = "TESSERA_GRAPHQL_MAX_COMPLEXITY",
+          default_value_t = crate::graphql::Limits::DEFAULT_MAX_COMPLEXITY as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub graphql_max_complexity: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +262,9 @@ pub struct Settings {
     pub database_url: String,
     pub db_max_connections: Option<u32>,
     pub bind: SocketAddr,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub request_timeout: Duration,
     /// `None` means "http://<the address actually bound>".
     pub issuer: Option<String>,
     pub audience: Option<String>,
@@ -251,6 +278,7 @@ pub struct Settings {
     pub retention: Duration,
     /// `None`: no background purge.
     pub purge_interval: Option<Duration>,
+    pub graphql_limits: crate::graphql::Limits,
 }
 
 impl TryFrom<ServeArgs> for Settings {
@@ -272,6 +300,9 @@ impl TryFrom<ServeArgs> for Settings {
         Ok(Settings {
             database_url: args.database.url(),
             db_max_connections: args.db_max_connections,
+            max_connections: args.max_connections as usize,
+            header_read_timeout: args.header_read_timeout,
+            request_timeout: args.request_timeout,
             bind: args.bind,
             issuer: args.issuer.map(|s| s.trim_end_matches('/').to_string()),
             audience: args.audience,
@@ -284,6 +315,10 @@ impl TryFrom<ServeArgs> for Settings {
             lockout_duration: args.lockout_duration,
             retention: args.retention,
             purge_interval: args.purge.then_some(args.purge_interval),
+            graphql_limits: crate::graphql::Limits {
+                max_depth: args.graphql_max_depth as usize,
+                max_complexity: args.graphql_max_complexity as usize,
+            },
         })
     }
 }

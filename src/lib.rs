@@ -12,10 +12,14 @@ pub mod crypto;
 pub mod domain;
 /// Token lifecycle events for subscribers.
 pub mod events;
+/// The GraphQL management API.
+pub mod graphql;
 /// The HTTP routes.
 pub mod http;
 /// The token service: grants, client authentication, OAuth errors.
 pub mod oauth;
+/// The accept loop with connection limits and timeouts.
+pub mod server;
 /// Wiring: `Application` and the shared `AppState`.
 pub mod startup;
 /// Persistence through SeaORM.

@@ -29,6 +29,10 @@ async fn main() -> ExitCode {
         Some(Command::Client(ClientCommand::Create(args))) => cli::client_create(args).await,
         Some(Command::Keys(KeysCommand::Rotate(db))) => cli::keys_rotate(db).await,
         Some(Command::Purge(args)) => cli::purge(args).await,
+        Some(Command::Schema(_)) => {
+            print!("{}", tessera::graphql::sdl());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

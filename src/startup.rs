@@ -22,17 +22,21 @@ pub struct AppState {
     pub store: Store,
     pub tokens: TokenService,
     pub settings: Arc<Settings>,
+    /// Stateless: each request brings its own data.
+    pub graphql: crate::graphql::TesseraSchema,
 }
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     address: SocketAddr,
+    limits: crate::server::Limits,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = Store::connect_with(&settings.database_url, settings.db_max_connections).await?;
+        let store =
+            Store::connect_with(&settings.database_url, settings.db_max_connections).await?;
         store.migrate().await?;
         let hasher = PasswordHasherPool::per_core();
         let listener = TcpListener::bind(settings.bind).await?;
@@ -60,12 +64,20 @@ impl Application {
         if let Some(every) = settings.purge_interval {
             spawn_purge(store.clone(), every, chrono_duration(settings.retention)?);
         }
+        let graphql = crate::graphql::build(settings.graphql_limits);
         let state = AppState {
             store,
             tokens,
             settings: Arc::new(settings),
+            graphql,
+        };
+        let limits = crate::server::Limits {
+            max_connections: state.settings.max_connections,
+            header_read_timeout: state.settings.header_read_timeout,
+            ..Default::default()
         };
         Ok(Application {
+            limits,
             listener,
             router: http::router(state),
             address,
@@ -79,13 +91,7 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!("listening on http://{}", self.address);
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        crate::server::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
         tracing::info!("stopped");
         Ok(())
     }

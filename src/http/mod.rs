@@ -4,10 +4,9 @@
 mod bearer;
 mod health;
 mod me;
+mod metrics;
 mod oauth;
 mod wellknown;
-
-use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, Request};
@@ -17,20 +16,23 @@ use tower_http::trace::TraceLayer;
 
 use crate::startup::AppState;
 
-pub use bearer::BearerError;
+pub use bearer::{BearerError, bearer_token};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
+    let request_timeout = state.settings.request_timeout;
     Router::new()
         .merge(oauth::router())
         .merge(me::router())
+        .merge(crate::graphql::router())
+        .merge(metrics::router())
         .merge(wellknown::router())
         .merge(health::router())
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            request_timeout,
         ))
         // Only the path is recorded: a query string could carry anything.
         .layer(

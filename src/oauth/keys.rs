@@ -60,13 +60,20 @@ impl TokenService {
     }
 
     /// Verifies an access token like `verify_access_token`, but first
-    /// reloads the keys (rate-limited) when the token names a key this
-    /// instance has not seen: another instance may just have rotated.
+    /// reloads the keys when the token names one this instance has not seen.
     pub async fn authenticate_bearer(
         &self,
         token: &str,
         now: DateTime<Utc>,
     ) -> Option<AccessClaims> {
+        self.reload_keys_if_unknown(token, now).await;
+        self.verify_access_token(token, now)
+    }
+
+    /// Reloads the keys (rate-limited) when `token` names a key this
+    /// instance has not seen: another instance may just have rotated, and
+    /// waiting for the periodic sync would refuse its tokens meanwhile.
+    pub(super) async fn reload_keys_if_unknown(&self, token: &str, now: DateTime<Utc>) {
         if let Err(JwtError::UnknownKey) = self.jwt.verify(token, now) {
             let mut last = self.key_reload.0.lock().await;
             if last.is_none_or(|t| t.elapsed() >= RELOAD_AT_MOST_EVERY) {
@@ -76,7 +83,6 @@ impl TokenService {
                 }
             }
         }
-        self.verify_access_token(token, now)
     }
 }
 

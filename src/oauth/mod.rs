@@ -6,6 +6,7 @@ mod error;
 mod grants;
 mod introspection;
 pub mod keys;
+pub mod management;
 pub mod request;
 mod revocation;
 mod revocation_list;

@@ -26,6 +26,11 @@ impl TokenService {
         let Some(session) = self.store.find_session(session_id).await? else {
             return Ok(0);
         };
+        if session.revoked_at.is_some() {
+            // Already dead: no second event, and its first reason stands.
+            self.revocations.session_revoked(session_id);
+            return Ok(0);
+        }
         let revoked = self.store.revoke_session(session_id, reason, now).await?;
         self.revocations.session_revoked(session_id);
         self.events.publish(TokenEvent {
@@ -93,14 +98,14 @@ impl TokenService {
             })?;
         // The hint only orders the lookups (RFC 7009 §2.1); both kinds are tried.
         let session_id = if request.params.get("token_type_hint") == Some("access_token") {
-            match self.access_token_session(token, &client.client_id) {
+            match self.access_token_session(token, &client.client_id).await {
                 Some(sid) => Some(sid),
                 None => self.refresh_token_session(token, &client.client_id).await?,
             }
         } else {
             match self.refresh_token_session(token, &client.client_id).await? {
                 Some(sid) => Some(sid),
-                None => self.access_token_session(token, &client.client_id),
+                None => self.access_token_session(token, &client.client_id).await,
             }
         };
         if let Some(session_id) = session_id {
@@ -125,10 +130,13 @@ impl TokenService {
     }
 
     /// The session of a valid access token issued to `client_id`: revoking
-    /// an access token ends the login it belongs to.
-    fn access_token_session(&self, token: &str, client_id: &str) -> Option<String> {
+    /// an access token ends the login it belongs to. The token may name a key
+    /// another instance has just rotated in; its session must die all the same.
+    async fn access_token_session(&self, token: &str, client_id: &str) -> Option<String> {
+        let now = Utc::now();
+        self.reload_keys_if_unknown(token, now).await;
         self.jwt
-            .verify(token, Utc::now())
+            .verify(token, now)
             .ok()
             .filter(|c| c.client_id == client_id)
             .and_then(|c| c.sid)

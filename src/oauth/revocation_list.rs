@@ -1,12 +1,13 @@
-//! Which access tokens died early: those of revoked sessions and of
-//! disabled users. Checked on every authenticated request, so it lives in
-//! memory; a background task refreshes it from the database so that
-//! revocations made on other instances arrive within `oauth::SYNC_EVERY`.
+//! Which access tokens died early: those of revoked sessions, of disabled
+//! users and of deleted clients. Checked on every authenticated request, so
+//! it lives in memory; a background task refreshes it from the database so
+//! that revocations made on other instances arrive within
+//! `oauth::SYNC_EVERY`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::crypto::jwt::AccessClaims;
 use crate::store::{Store, StoreError};
@@ -15,6 +16,13 @@ use crate::store::{Store, StoreError};
 struct Sets {
     sessions: HashSet<String>,
     users: HashSet<String>,
+    /// Clients deleted within an access token's life, and when: tokens
+    /// issued to them until then are refused (deleting a client cascades
+    /// its sessions away, so the session set cannot remember them).
+    deleted_clients: HashMap<String, DateTime<Utc>>,
+    /// The client ids at the last reload, to notice deletions made by
+    /// other instances.
+    known_clients: HashSet<String>,
 }
 
 #[derive(Clone, Default)]
@@ -30,6 +38,10 @@ impl RevocationList {
             Err(poisoned) => poisoned.into_inner(),
         };
         sets.users.contains(&claims.sub)
+            || sets
+                .deleted_clients
+                .get(&claims.client_id)
+                .is_some_and(|at| claims.iat <= at.timestamp())
             || claims
                 .sid
                 .as_ref()
@@ -49,6 +61,12 @@ impl RevocationList {
             } else {
                 s.users.remove(user_id);
             }
+        });
+    }
+
+    pub fn client_deleted(&self, client_id: &str) {
+        self.write(|s| {
+            s.deleted_clients.insert(client_id.to_string(), Utc::now());
         });
     }
 
@@ -73,7 +91,21 @@ impl RevocationList {
             .into_iter()
             .collect();
         let users: HashSet<String> = store.disabled_user_ids().await?.into_iter().collect();
-        self.write(|s| *s = Sets { sessions, users });
+        let clients: HashSet<String> = store.client_ids().await?.into_iter().collect();
+        let now = Utc::now();
+        self.write(|s| {
+            let mut deleted_clients = std::mem::take(&mut s.deleted_clients);
+            for gone in s.known_clients.difference(&clients) {
+                deleted_clients.entry(gone.clone()).or_insert(now);
+            }
+            deleted_clients.retain(|_, at| *at > since);
+            *s = Sets {
+                sessions,
+                users,
+                deleted_clients,
+                known_clients: clients,
+            }
+        });
         Ok(())
     }
 }

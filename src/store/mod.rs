@@ -1,11 +1,18 @@
 //! Persistence: the only code that touches SeaORM and the `entity` crate.
 //! Everything above it works with the records of `crate::domain`.
 
+mod accounts;
+mod batch;
+mod client_registry;
 mod clients;
 mod keys;
+mod listing;
+mod metrics;
 mod purge;
+mod rotation;
 pub mod tokens;
 mod users;
+mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,9 +27,12 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use clients::NewClient;
 pub use keys::SigningKeyInfo;
+pub use listing::{Page, PageRequest, SessionFilter, TokenFilter};
+pub use metrics::statements_total;
 pub use purge::Purged;
 pub use tokens::{NewRefreshToken, NewSession, RotateOutcome, SessionRecord};
 pub use users::NewUser;
+pub use views::{RefreshTokenInfo, SessionInfo, TokenStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -34,6 +44,17 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error: {0}")]
     Database(DbErr),
+}
+
+impl StoreError {
+    /// The same error for another waiter on one failed batch.
+    fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::Conflict(what) => StoreError::Conflict(what),
+            StoreError::Unavailable(msg) => StoreError::Unavailable(msg.clone()),
+            StoreError::Database(e) => StoreError::Database(DbErr::Custom(e.to_string())),
+        }
+    }
 }
 
 impl From<DbErr> for StoreError {
@@ -83,6 +104,8 @@ pub struct Store {
     /// SQLite has one writer at a time. Queuing writers here, instead of in
     /// SQLite's busy handler (which sleeps and retries), keeps latency flat.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// The batching writer rotations go through (see `rotation.rs`).
+    rotations: Option<rotation::RotationQueue>,
 }
 
 impl Store {
@@ -112,11 +135,15 @@ impl Store {
                     .busy_timeout(Duration::from_secs(5))
             });
         }
-        let db = Database::connect(options).await?;
-        Ok(Store {
+        let mut db = Database::connect(options).await?;
+        metrics::count_statements(&mut db);
+        let mut store = Store {
             db,
             write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
-        })
+            rotations: None,
+        };
+        store.rotations = Some(rotation::RotationQueue::spawn(store.clone()));
+        Ok(store)
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

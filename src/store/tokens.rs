@@ -38,7 +38,23 @@ pub struct NewRefreshToken {
 }
 
 impl NewRefreshToken {
-    fn into_active(self, now: DateTime<Utc>) -> refresh_token::ActiveModel {
+    /// An empty value, to move a real one out of a queued job.
+    pub(super) fn placeholder() -> Self {
+        NewRefreshToken {
+            id: String::new(),
+            token_hash: String::new(),
+            user_id: String::new(),
+            client_id: String::new(),
+            session_id: String::new(),
+            parent_id: None,
+            scope: Scope::default(),
+            expires_at: DateTime::<Utc>::MIN_UTC,
+            created_by_ip: None,
+            user_agent: None,
+        }
+    }
+
+    pub(super) fn into_active(self, now: DateTime<Utc>) -> refresh_token::ActiveModel {
         refresh_token::ActiveModel {
             id: Set(self.id),
             token_hash: Set(self.token_hash),
@@ -128,49 +144,6 @@ impl Store {
                 session_revoked_at: session.revoked_at,
             })
         }))
-    }
-
-    /// Rotation, in one transaction: retire the presented token only if it is
-    /// still active (the conditional update decides the winner among
-    /// concurrent refreshes), store its successor, touch the session.
-    ///
-    /// This is the whole write path of a refresh grant, behind one call, so
-    /// that it can become a batching writer without changing the grant.
-    #[tracing::instrument(skip_all, err)]
-    pub async fn rotate(
-        &self,
-        presented_hash: &str,
-        successor: NewRefreshToken,
-        now: DateTime<Utc>,
-    ) -> Result<RotateOutcome, StoreError> {
-        let txn = self.begin_write().await?;
-        let retired = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-            .col_expr(refresh_token::Column::RevokedReason, Expr::value(ROTATED))
-            .col_expr(
-                refresh_token::Column::ReplacedById,
-                Expr::value(successor.id.clone()),
-            )
-            .filter(refresh_token::Column::TokenHash.eq(presented_hash))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(txn.conn())
-            .await?
-            .rows_affected;
-        if retired != 1 {
-            // Dropping the transaction rolls it back; nothing was changed.
-            return Ok(RotateOutcome::AlreadyRetired);
-        }
-        let session_id = successor.session_id.clone();
-        refresh_token::Entity::insert(successor.into_active(now))
-            .exec_without_returning(txn.conn())
-            .await?;
-        session::Entity::update_many()
-            .col_expr(session::Column::LastRefreshedAt, Expr::value(now))
-            .filter(session::Column::Id.eq(session_id))
-            .exec(txn.conn())
-            .await?;
-        txn.commit().await?;
-        Ok(RotateOutcome::Rotated)
     }
 
     /// Revokes a session and every still-active token of it; returns how many

@@ -56,6 +56,19 @@ pub async fn spawn_app_with_default_cookie_security(extra_args: &[&str]) -> Test
 }
 
 fn spawn(args: &[&str], envs: &[(&str, &str)]) -> TestApp {
+    spawn_via(args, envs, |url| url.to_string())
+}
+
+/// Starts a server that reaches its (fresh) database through `route`, a
+/// rewrite of the database URL: e.g. through a proxy that a test can cut.
+/// `database_url` stays the direct one, for the CLI and for checks.
+pub async fn spawn_app_routed(extra_args: &[&str], route: impl Fn(&str) -> String) -> TestApp {
+    let mut args = vec!["--cookie-secure", "false"];
+    args.extend_from_slice(extra_args);
+    spawn_via(&args, &[], route)
+}
+
+fn spawn_via(args: &[&str], envs: &[(&str, &str)], route: impl Fn(&str) -> String) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
     let (database_url, pg) = super::backend::fresh_database(dir.path());
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
@@ -64,7 +77,7 @@ fn spawn(args: &[&str], envs: &[(&str, &str)]) -> TestApp {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let logs = Arc::new(Mutex::new(Vec::new()));
-    let (child, address) = start(&database_url, &args, &envs, &logs);
+    let (child, address) = start(&route(&database_url), &args, &envs, &logs);
     TestApp {
         address,
         database_url,
@@ -133,12 +146,21 @@ fn start(
             }
         });
     }
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(addr) => (child, format!("http://{addr}")),
-        Err(_) => {
-            let _ = child.kill();
-            let logs = logs.lock().expect("logs lock").join("\n");
-            panic!("tessera did not start listening; output:\n{logs}");
+    // Wait for the address, but give up early if the server exits.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(addr) => return (child, format!("http://{addr}")),
+            Err(mpsc::RecvTimeoutError::Timeout)
+                if std::time::Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) => {
+            }
+            Err(_) => {
+                let _ = child.kill();
+                // Let the reader threads catch the last lines.
+                std::thread::sleep(Duration::from_millis(200));
+                let logs = logs.lock().expect("logs lock").join("\n");
+                panic!("tessera did not start listening; output:\n{logs}");
+            }
         }
     }
 }

@@ -1,20 +1,39 @@
 //! Black-box tests: the real server on a random port, spoken to over HTTP.
 
 mod backend;
+mod graphql;
 mod helpers;
 mod jwt;
+mod oauth_endpoints;
 
 mod access_token;
 mod cli;
 mod client_auth;
+mod client_credentials;
 mod cookie_flow;
+mod crash;
+mod db_faults;
+mod graphql_admin;
+mod graphql_auth;
+mod graphql_dataloader;
+mod graphql_http;
+mod graphql_mutations;
+mod graphql_pagination;
+mod graphql_queries;
+mod graphql_subscription;
 mod health;
 mod indexes;
+mod interop;
+mod introspection;
+mod key_rotation;
 mod logging;
+mod metadata;
 mod multi_instance;
 mod password_grant;
 mod persistence;
 mod protected_resource;
 mod purge;
 mod refresh_grant;
+mod revocation;
+mod slow_clients;
 mod token_endpoint;
