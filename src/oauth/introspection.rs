@@ -48,7 +48,7 @@ pub struct Introspection {
 }
 
 impl TokenService {
-    #[tracing::instrument(skip_all, fields(client_id), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(client_id), err)]
     pub async fn introspect(
         &self,
         request: IntrospectionRequest,

@@ -31,7 +31,7 @@ pub enum KeyRotationError {
 impl TokenService {
     /// Makes a fresh key current. The previous key keeps verifying (and stays
     /// in the JWKS) until every token it signed has expired.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn rotate_signing_key(&self) -> Result<KeyMaterial, KeyRotationError> {
         let key = rotate_key(&self.store).await?;
         self.reload_keys().await?;

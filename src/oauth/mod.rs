@@ -156,7 +156,7 @@ impl TokenService {
     }
 
     /// Authenticates the client, then runs the grant it asked for.
-    #[tracing::instrument(skip_all, fields(grant_type, client_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(grant_type, client_id))]
     pub async fn exchange(&self, request: TokenRequest) -> Result<TokenGrant, OAuthError> {
         let params = &request.params;
         let credentials = Credentials::from_request(request.authorization.as_deref(), params)?;

@@ -20,7 +20,7 @@ pub struct RevocationRequest {
 
 impl TokenService {
     /// Revokes a session and all its tokens; returns how many tokens that was.
-    #[tracing::instrument(skip_all, fields(%session_id, reason), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(%session_id, reason), err)]
     pub async fn revoke_session(&self, session_id: &str, reason: &str) -> Result<u64, StoreError> {
         let now = Utc::now();
         let Some(session) = self.store.find_session(session_id).await? else {
@@ -46,7 +46,7 @@ impl TokenService {
     }
 
     /// Revokes every session of a user but `keep`; returns how many tokens.
-    #[tracing::instrument(skip_all, fields(%user_id, reason), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(%user_id, reason), err)]
     pub async fn revoke_user_sessions(
         &self,
         user_id: &str,
@@ -78,7 +78,7 @@ impl TokenService {
     /// own that it names is revoked with its whole session. Unknown,
     /// already-revoked and other clients' tokens answer the same 200, so the
     /// endpoint tells nothing about tokens it did not revoke.
-    #[tracing::instrument(skip_all, fields(client_id), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(client_id), err)]
     pub async fn revoke(&self, request: RevocationRequest) -> Result<(), OAuthError> {
         let credentials =
             Credentials::from_request(request.authorization.as_deref(), &request.params)?;

@@ -10,7 +10,7 @@ use crate::domain::User;
 
 impl Store {
     /// Replaces a user's password hash; `false` if there is no such user.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn set_password_hash(
         &self,
         user_id: &str,
@@ -29,7 +29,7 @@ impl Store {
     }
 
     /// Replaces a user's roles; the updated user, or `None` if unknown.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn set_user_roles(
         &self,
         user_id: &str,
@@ -49,7 +49,7 @@ impl Store {
     }
 
     /// Disables or re-enables a user; the updated user, or `None` if unknown.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn set_user_disabled(
         &self,
         user_id: &str,

@@ -12,7 +12,7 @@ use crate::domain::User;
 
 impl Store {
     /// The users with these ids (unknown ids are left out).
-    #[tracing::instrument(skip_all, fields(keys = ids.len()), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(keys = ids.len()), err)]
     pub async fn users_by_ids(&self, ids: &[String]) -> Result<Vec<User>, StoreError> {
         Ok(user::Entity::find()
             .filter(user::Column::Id.is_in(ids.iter().cloned()))
@@ -25,7 +25,7 @@ impl Store {
 
     /// The `per_session` newest refresh tokens of each of these sessions, in
     /// one statement (a window function numbers each session's tokens).
-    #[tracing::instrument(skip_all, fields(keys = session_ids.len()), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(keys = session_ids.len()), err)]
     pub async fn recent_tokens_of_sessions(
         &self,
         session_ids: &[String],

@@ -8,7 +8,7 @@ use crate::domain::Client;
 
 impl Store {
     /// Every client, by id.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
         Ok(client::Entity::find()
             .order_by_asc(client::Column::ClientId)
@@ -20,7 +20,7 @@ impl Store {
     }
 
     /// The ids of every client: few, and read often by the revocation list.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn client_ids(&self) -> Result<Vec<String>, StoreError> {
         Ok(client::Entity::find()
             .select_only()
@@ -33,7 +33,7 @@ impl Store {
     /// Deletes a client; its sessions and their refresh tokens go with it
     /// (foreign keys cascade). Returns those sessions as (session id, user
     /// id) pairs, or `None` if there was no such client.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn delete_client(
         &self,
         client_id: &str,

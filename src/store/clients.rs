@@ -34,7 +34,7 @@ impl From<client::Model> for Client {
 }
 
 impl Store {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn insert_client(
         &self,
         new: NewClient,
@@ -58,7 +58,7 @@ impl Store {
         Ok(inserted.into())
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         Ok(client::Entity::find_by_id(client_id.to_string())
             .one(&self.db)
@@ -69,7 +69,7 @@ impl Store {
 
 impl Store {
     /// Every scope any client may ask for, sorted, for the metadata document.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn all_client_scopes(&self) -> Result<Vec<String>, StoreError> {
         use sea_orm::QuerySelect;
         let rows: Vec<String> = client::Entity::find()

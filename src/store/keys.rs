@@ -24,7 +24,7 @@ impl From<signing_key::Model> for KeyMaterial {
 impl Store {
     /// The current key and every key retired after `retired_after` (older
     /// ones can no longer have live tokens), newest first.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn load_keys(
         &self,
         retired_after: DateTime<Utc>,
@@ -44,7 +44,7 @@ impl Store {
     }
 
     /// Makes `key` the current key, retiring the previous one, atomically.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn install_key(
         &self,
         key: &KeyMaterial,
@@ -81,7 +81,7 @@ pub struct SigningKeyInfo {
 
 impl Store {
     /// Every key ever made, newest first.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn list_signing_keys(&self) -> Result<Vec<SigningKeyInfo>, StoreError> {
         Ok(signing_key::Entity::find()
             .order_by_desc(signing_key::Column::CreatedAt)

@@ -132,7 +132,7 @@ impl Store {
 
     /// Users, optionally those whose email or name contains `search`
     /// (case-insensitively).
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn list_users(
         &self,
         search: Option<&str>,
@@ -156,7 +156,7 @@ impl Store {
         })
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn list_refresh_tokens(
         &self,
         filter: &TokenFilter,
@@ -177,7 +177,7 @@ impl Store {
         })
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn list_sessions(
         &self,
         filter: &SessionFilter,
@@ -227,7 +227,7 @@ impl Store {
     }
 
     /// One session with its activity, by id.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_session_info(
         &self,
         id: &str,
@@ -243,7 +243,7 @@ impl Store {
     }
 
     /// One refresh token, by id (not by value).
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_refresh_token_info(
         &self,
         id: &str,

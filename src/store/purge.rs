@@ -20,7 +20,7 @@ pub struct Purged {
 impl Store {
     /// Deletes refresh tokens, then sessions, that ended before `cutoff`.
     /// A session's tokens go with it (foreign key cascade).
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn purge(&self, cutoff: DateTime<Utc>) -> Result<Purged, StoreError> {
         let mut purged = Purged::default();
         loop {

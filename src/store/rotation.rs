@@ -87,7 +87,7 @@ impl Store {
     ///
     /// This is the whole write path of a refresh grant, behind one call:
     /// the grant neither knows nor cares that it is batched.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn rotate(
         &self,
         presented_hash: &str,

@@ -86,7 +86,7 @@ pub enum RotateOutcome {
 
 impl Store {
     /// Starts a session with its first refresh token, atomically.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn start_session(
         &self,
         new: NewSession,
@@ -117,7 +117,7 @@ impl Store {
     }
 
     /// Looks a refresh token up by its digest, with its session.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_refresh_token(
         &self,
         token_hash: &str,
@@ -148,7 +148,7 @@ impl Store {
 
     /// Revokes a session and every still-active token of it; returns how many
     /// tokens that revoked.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn revoke_session(
         &self,
         session_id: &str,
@@ -190,7 +190,7 @@ pub struct SessionRecord {
 }
 
 impl Store {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
         Ok(session::Entity::find_by_id(id.to_string())
             .one(&self.db)
@@ -204,7 +204,7 @@ impl Store {
     }
 
     /// Revokes one refresh token if it is still active; `true` if it was.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn revoke_refresh_token(
         &self,
         id: &str,
@@ -226,7 +226,7 @@ impl Store {
     /// Revokes every session and active token of a user, except the session
     /// `keep` (the caller's own, when changing a password). Returns how many
     /// tokens were revoked.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn revoke_user_sessions(
         &self,
         user_id: &str,
@@ -258,7 +258,7 @@ impl Store {
 
     /// Ids of sessions revoked after `since`: access tokens of older ones
     /// have expired anyway.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn sessions_revoked_since(
         &self,
         since: DateTime<Utc>,

@@ -41,7 +41,7 @@ impl From<user::Model> for User {
 }
 
 impl Store {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn insert_user(&self, new: NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
         let model = user::ActiveModel {
             id: Set(new.id),
@@ -65,7 +65,7 @@ impl Store {
         Ok(inserted.into())
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_user_by_email(&self, normalized: &str) -> Result<Option<User>, StoreError> {
         Ok(user::Entity::find()
             .filter(user::Column::EmailNormalized.eq(normalized))
@@ -74,7 +74,7 @@ impl Store {
             .map(User::from))
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_user(&self, id: &str) -> Result<Option<User>, StoreError> {
         Ok(user::Entity::find_by_id(id.to_string())
             .one(&self.db)
@@ -90,7 +90,7 @@ impl Store {
     /// account locks until `now + lock_for` and the count starts over. Both
     /// steps are single statements, so concurrent failures on several
     /// instances are all counted.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn record_login_failure(
         &self,
         user_id: &str,
@@ -121,7 +121,7 @@ impl Store {
     }
 
     /// A successful login forgets earlier failures.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn clear_login_failures(&self, user_id: &str) -> Result<(), StoreError> {
         let _w = self.write_lock().await;
         user::Entity::update_many()
@@ -144,7 +144,7 @@ impl Store {
 
 impl Store {
     /// Ids of every disabled user.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn disabled_user_ids(&self) -> Result<Vec<String>, StoreError> {
         use sea_orm::QuerySelect;
         Ok(user::Entity::find()

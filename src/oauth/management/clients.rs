@@ -33,7 +33,7 @@ pub struct CreatedClient {
 }
 
 /// Checks the spec, then stores the client with the digest of its secret.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(level = "debug", skip_all, err)]
 pub async fn create_client(
     store: &Store,
     spec: ClientSpec,

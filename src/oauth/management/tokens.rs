@@ -14,7 +14,7 @@ impl TokenService {
     /// revoked with it, and with the session its access tokens (RFC 7009
     /// §2.1 asks the same of the revocation endpoint). A token already
     /// retired is returned unchanged.
-    #[tracing::instrument(skip_all, fields(%token_id, reason), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(%token_id, reason), err)]
     pub async fn revoke_refresh_token_by_id(
         &self,
         token_id: &str,
@@ -46,7 +46,7 @@ impl TokenService {
     /// Deletes a client. Its sessions and refresh tokens go with it, and
     /// the access tokens it was issued are refused from now on. `false` if
     /// there was no such client.
-    #[tracing::instrument(skip_all, fields(%client_id), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(%client_id), err)]
     pub async fn delete_client(&self, client_id: &str, reason: &str) -> Result<bool, StoreError> {
         let Some(sessions) = self.store.delete_client(client_id).await? else {
             return Ok(false);

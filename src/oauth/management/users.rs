@@ -46,7 +46,7 @@ fn parse_name(name: Option<String>, field: &str) -> Result<Option<String>, Manag
 const WRONG_PASSWORD: &str = "the current password is incorrect";
 
 impl TokenService {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn register(&self, account: NewAccount) -> Result<User, ManagementError> {
         let email = Email::parse(&account.email).map_err(ManagementError::InvalidInput)?;
         password::check_policy(&account.password).map_err(ManagementError::InvalidInput)?;
@@ -75,7 +75,7 @@ impl TokenService {
     /// Changes a password after checking the current one, then ends every
     /// other session of the user (`keep_session` is the caller's own).
     /// Wrong guesses count towards the account lock, as at login.
-    #[tracing::instrument(skip_all, fields(%user_id), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(%user_id), err)]
     pub async fn change_password(
         &self,
         user_id: &str,
@@ -123,7 +123,7 @@ impl TokenService {
         Ok(revoked)
     }
 
-    #[tracing::instrument(skip_all, fields(%user_id), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(%user_id), err)]
     pub async fn set_user_roles(
         &self,
         user_id: &str,
@@ -142,7 +142,7 @@ impl TokenService {
     /// Disabling refuses the user's access tokens at once, revokes every
     /// session (with `reason`) and blocks the password grant; enabling lets
     /// the user log in again (revoked sessions stay revoked).
-    #[tracing::instrument(skip_all, fields(%user_id, disabled), err)]
+    #[tracing::instrument(level = "debug", skip_all, fields(%user_id, disabled), err)]
     pub async fn set_user_disabled(
         &self,
         user_id: &str,
