@@ -90,4 +90,6 @@ pub struct RefreshTokenRecord {
     pub session_scope: Scope,
     pub session_expires_at: DateTime<Utc>,
     pub session_revoked_at: Option<DateTime<Utc>>,
+    /// The token's owner, read in the same query (a refresh needs both).
+    pub user: User,
 }

@@ -115,6 +115,7 @@ impl TokenService {
             return Ok(None);
         };
         let active = record.client_id == client_id
+            && !record.user.disabled
             && record.revoked_at.is_none()
             && record.session_revoked_at.is_none()
             && record.expires_at > now
@@ -122,19 +123,11 @@ impl TokenService {
         if !active {
             return Ok(None);
         }
-        let Some(user) = self
-            .store
-            .find_user(&record.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-        else {
-            return Ok(None);
-        };
         Ok(Some(Introspection {
             active: true,
             scope: Some(record.scope.to_string()),
             client_id: Some(record.client_id),
-            username: Some(user.email),
+            username: Some(record.user.email),
             token_type: Some("refresh_token".into()),
             exp: Some(record.expires_at.timestamp()),
             iat: Some(record.created_at.timestamp()),

@@ -3,12 +3,12 @@
 //! Tokens are found by the digest of their value, never by the value.
 
 use chrono::{DateTime, Utc};
-use entity::{refresh_token, session};
+use entity::{refresh_token, session, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{Store, StoreError};
-use crate::domain::{RefreshTokenRecord, Scope};
+use crate::domain::{RefreshTokenRecord, Scope, User};
 
 /// The reason stored on a token spent by rotation; every other reason is a
 /// revocation.
@@ -122,13 +122,15 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        // One round trip for the token, its session and its user.
         let found = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(token_hash))
             .find_also_related(session::Entity)
+            .find_also_related(user::Entity)
             .one(&self.db)
             .await?;
-        Ok(found.and_then(|(token, session)| {
-            let session = session?;
+        Ok(found.and_then(|(token, session, user)| {
+            let (session, user) = (session?, user?);
             Some(RefreshTokenRecord {
                 id: token.id,
                 user_id: token.user_id,
@@ -142,6 +144,7 @@ impl Store {
                 session_scope: Scope::from_stored(&session.scope),
                 session_expires_at: session.expires_at,
                 session_revoked_at: session.revoked_at,
+                user: User::from(user),
             })
         }))
     }

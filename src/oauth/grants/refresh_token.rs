@@ -68,12 +68,9 @@ impl TokenService {
                 asked
             }
         };
-        let user = self
-            .store
-            .find_user(&token.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-            .ok_or_else(invalid)?;
+        if token.user.disabled {
+            return Err(invalid());
+        }
 
         let chain = Chain {
             user_id: &token.user_id,
@@ -101,7 +98,7 @@ impl TokenService {
             }
         }
         let access_token =
-            self.user_access_token(&user, client, &scope, &token.session_id, ctx.now)?;
+            self.user_access_token(&token.user, client, &scope, &token.session_id, ctx.now)?;
         Ok(TokenGrant {
             access_token,
             expires_in: self.access_expires_in(),
