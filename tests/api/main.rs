@@ -16,6 +16,7 @@ mod db_faults;
 mod graphql_admin;
 mod graphql_auth;
 mod graphql_dataloader;
+mod graphql_errors;
 mod graphql_http;
 mod graphql_mutations;
 mod graphql_pagination;
