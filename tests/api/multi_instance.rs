@@ -191,3 +191,53 @@ async fn a_session_revoked_through_one_instance_stops_its_access_token_on_anothe
         "the other instance kept accepting the access token"
     );
 }
+
+#[tokio::test]
+async fn a_session_revoked_through_graphql_on_one_instance_stops_another_instances_api_me() {
+    let (a, b) = spawn_pair().await;
+    let admin = crate::graphql::admin(&a).await;
+    let victim = crate::graphql::sign_in(&a, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(b.me(&victim.access).await.status(), 200);
+
+    let sessions = crate::graphql::data(
+        crate::graphql::gql(
+            &a,
+            Some(&admin.access),
+            "{ sessions(first: 100, activeOnly: true) { edges { node { id isCurrent } } } }",
+            serde_json::json!({}),
+        )
+        .await,
+    );
+    let edges = sessions["sessions"]["edges"].as_array().expect("edges");
+    // The admin's own current session stays; every other one is the victim's.
+    let target = edges
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["isCurrent"] == false)
+        .expect("the victim's session")["id"]
+        .clone();
+    crate::graphql::data(
+        crate::graphql::gql(
+            &a,
+            Some(&admin.access),
+            "mutation($id: ID!) { revokeSession(id: $id) { id isActive } }",
+            serde_json::json!({ "id": target }),
+        )
+        .await,
+    );
+
+    assert_eq!(
+        a.me(&victim.access).await.status(),
+        401,
+        "at once on the instance that revoked"
+    );
+    assert!(
+        eventually(|| async { b.me(&victim.access).await.status() == 401 }).await,
+        "the other instance kept accepting the access token"
+    );
+    assert_eq!(
+        b.me(&admin.access).await.status(),
+        200,
+        "other sessions live on"
+    );
+}
