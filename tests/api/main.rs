@@ -10,6 +10,7 @@ mod access_token;
 mod cli;
 mod client_auth;
 mod client_credentials;
+mod config;
 mod cookie_flow;
 mod crash;
 mod db_faults;
