@@ -128,6 +128,7 @@ impl Store {
             .max_connections(max_connections)
             .min_connections(1);
         if sqlite {
+            create_private_file(url);
             options.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -190,6 +191,27 @@ impl Store {
             None => None,
         }
     }
+}
+
+/// Creates a new SQLite database file readable by its owner only: it holds
+/// the signing keys. (SQLite gives its `-wal` and `-shm` files the same mode.)
+/// An existing file keeps the mode it has.
+fn create_private_file(url: &str) {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or("");
+    if path.is_empty() || path.starts_with(':') || std::path::Path::new(path).exists() {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // If this fails, SQLite creates the file itself (or reports why it cannot).
+    let _ = options.open(path);
 }
 
 struct WriteTxn<'a> {

@@ -107,3 +107,29 @@ async fn users_and_clients_created_with_the_cli_survive_a_restart() {
         .await;
     token_success(res).await;
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    if crate::backend::is_postgres() {
+        return; // a file of SQLite's
+    }
+    let app = crate::helpers::spawn_app().await;
+    let path = app
+        .database_url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .expect("path")
+        .to_string();
+    let mode = std::fs::metadata(&path)
+        .expect("database file")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "the database holds the signing keys: mode {mode:o}"
+    );
+}
