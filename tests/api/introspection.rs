@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::graphql::{admin, data, gql, new_user};
 use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, CLI_CLIENT, TestApp, assert_oauth_error, header, spawn_app,
     spawn_app_with, str_field, token_success,
@@ -273,4 +274,26 @@ async fn introspection_without_a_token_is_an_invalid_request() {
         .await;
 
     assert_oauth_error(res, 400, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn the_tokens_of_a_user_disabled_by_an_admin_are_inactive_at_once() {
+    let app = spawn_app().await;
+    let (id, secret) = api_client(&app);
+    let root = admin(&app).await;
+    let ada = new_user(&app, "ada@example.com").await;
+    assert_eq!(
+        app.introspect(&id, &secret, &ada.access).await["active"],
+        true
+    );
+
+    let disable = "mutation($id: ID!) { setUserDisabled(userId: $id, disabled: true) { id } }";
+    data(gql(&app, Some(&root.access), disable, json!({ "id": ada.id })).await);
+
+    assert_eq!(app.introspect(&id, &secret, &ada.access).await, inactive());
+    assert_eq!(introspect_as_cli(&app, &ada.refresh).await, inactive());
+    assert_eq!(
+        app.introspect(&id, &secret, &root.access).await["active"],
+        true
+    );
 }

@@ -11,9 +11,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::graphql::{admin, data, gql};
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app, spawn_app_with, str_field};
 use crate::jwt::{decode_unverified, server_signing_key, sign};
 use crate::oauth_endpoints::eventually;
@@ -194,4 +195,27 @@ async fn a_retired_key_leaves_the_jwks_once_every_token_it_signed_has_expired() 
     })
     .await;
     assert!(dropped, "the JWKS still lists {old_kid}");
+}
+
+#[tokio::test]
+async fn the_rotate_signing_key_mutation_makes_the_new_key_sign_at_once() {
+    let app = spawn_app().await;
+    let root = admin(&app).await;
+    let old_kid = kid(&root.access);
+
+    let rotated = gql(
+        &app,
+        Some(&root.access),
+        "mutation { rotateSigningKey { kid } }",
+        json!({}),
+    )
+    .await;
+
+    let new_kid = str_field(&data(rotated)["rotateSigningKey"], "kid").to_string();
+    assert_ne!(new_kid, old_kid);
+    // The instance that rotated reloads its keys before answering.
+    assert_eq!(kid(&access_token(&app).await), new_kid);
+    let kids = published_kids(&app).await;
+    assert_eq!(kids, BTreeSet::from([old_kid, new_kid]));
+    assert_eq!(app.me(&root.access).await.status(), 200);
 }
