@@ -184,6 +184,11 @@ impl TestApp {
         }
     }
 
+    /// The server's process id, to read its resource use from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the server printed so far (stdout and stderr).
     pub fn logs(&self) -> String {
         self.logs.lock().expect("logs lock").join("\n")

@@ -38,4 +38,5 @@ mod purge;
 mod refresh_grant;
 mod revocation;
 mod slow_clients;
+mod soak;
 mod token_endpoint;
