@@ -67,7 +67,7 @@ async fn refresher(app: Arc<TestApp>, tally: Arc<Tally>, stop: Arc<AtomicBool>) 
             .to_string();
             continue;
         };
-        if round % 10 == 0 {
+        if round.is_multiple_of(10) {
             let replay = app.refresh(&current).await;
             tally.requests.fetch_add(1, Ordering::Relaxed);
             match replay.status().as_u16() {
