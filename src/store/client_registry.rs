@@ -56,6 +56,7 @@ impl Store {
             return Ok(None);
         }
         txn.commit().await?;
+        self.clients.forget(client_id);
         Ok(Some(sessions))
     }
 }

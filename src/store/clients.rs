@@ -1,5 +1,9 @@
 //! OAuth clients.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use entity::client;
 use sea_orm::{ActiveValue::Set, EntityTrait};
@@ -58,12 +62,22 @@ impl Store {
         Ok(inserted.into())
     }
 
+    /// A client by id. Every token request authenticates its client, and
+    /// clients hardly ever change, so found clients are kept for a moment
+    /// (`ClientCache::TTL`): a change made on another instance is seen within it.
     #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        Ok(client::Entity::find_by_id(client_id.to_string())
+        if let Some(client) = self.clients.get(client_id) {
+            return Ok(Some(client));
+        }
+        let found = client::Entity::find_by_id(client_id.to_string())
             .one(&self.db)
             .await?
-            .map(Client::from))
+            .map(Client::from);
+        if let Some(client) = &found {
+            self.clients.put(client.clone());
+        }
+        Ok(found)
     }
 }
 
@@ -90,5 +104,39 @@ impl Store {
         all.sort();
         all.dedup();
         Ok(all)
+    }
+}
+
+/// Recently read clients. Unknown ids are never cached, so a flood of made-up
+/// client ids cannot grow it; it is bounded all the same.
+#[derive(Clone, Default)]
+pub(super) struct ClientCache {
+    entries: Arc<RwLock<HashMap<String, (Client, Instant)>>>,
+}
+
+impl ClientCache {
+    /// As long as the other instance-to-instance delays (`oauth::SYNC_EVERY`).
+    const TTL: Duration = Duration::from_secs(2);
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn get(&self, client_id: &str) -> Option<Client> {
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(client_id)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(client, _)| client.clone())
+    }
+
+    fn put(&self, client: Client) {
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(client.client_id.clone(), (client, Instant::now()));
+    }
+
+    pub(super) fn forget(&self, client_id: &str) {
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.remove(client_id);
     }
 }

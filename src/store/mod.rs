@@ -106,6 +106,7 @@ pub struct Store {
     write_lock: Option<Arc<Mutex<()>>>,
     /// The batching writer rotations go through (see `rotation.rs`).
     rotations: Option<rotation::RotationQueue>,
+    clients: clients::ClientCache,
 }
 
 impl Store {
@@ -126,6 +127,9 @@ impl Store {
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
             .max_connections(max_connections)
+            // A local file does not drop connections: skip the ping (a
+            // thread hop in sqlx-sqlite) that would precede every query.
+            .test_before_acquire(!sqlite)
             .min_connections(1);
         if sqlite {
             create_private_file(url);
@@ -142,6 +146,7 @@ impl Store {
             db,
             write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
             rotations: None,
+            clients: clients::ClientCache::default(),
         };
         store.rotations = Some(rotation::RotationQueue::spawn(store.clone()));
         Ok(store)
