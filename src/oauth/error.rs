@@ -1,6 +1,7 @@
 //! The errors of RFC 6749 §5.2, as one closed type. The HTTP layer turns
 //! them into `{"error", "error_description"}` responses.
 
+use crate::crypto::password::HashError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,16 @@ impl From<StoreError> for OAuthError {
         match e {
             StoreError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
             other => OAuthError::ServerError(other.to_string()),
+        }
+    }
+}
+
+impl From<HashError> for OAuthError {
+    fn from(e: HashError) -> Self {
+        match e {
+            // Too many logins at once: back off and retry, like a busy database.
+            HashError::Busy => OAuthError::TemporarilyUnavailable,
+            HashError::Failed(detail) => OAuthError::ServerError(detail),
         }
     }
 }

@@ -87,8 +87,7 @@ impl TokenService {
                 password.to_string(),
                 user.as_ref().map(|u| u.password_hash.clone()),
             )
-            .await
-            .map_err(|e| OAuthError::ServerError(e.to_string()))?;
+            .await?;
         let Some(user) = user else {
             return Err(refused());
         };
