@@ -154,6 +154,16 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.db, None).await?;
+        self.optimize().await
+    }
+
+    /// Refreshes the query planner's statistics where they are stale
+    /// (SQLite's `PRAGMA optimize`; PostgreSQL's autovacuum does this itself).
+    /// Cheap; run at start and after each purge.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        if self.backend() == DbBackend::Sqlite {
+            self.db.execute_unprepared("PRAGMA optimize").await?;
+        }
         Ok(())
     }
 

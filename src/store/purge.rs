@@ -69,6 +69,7 @@ impl Store {
                 .await?
                 .rows_affected;
         }
+        self.optimize().await?;
         Ok(purged)
     }
 }
