@@ -6,16 +6,19 @@
 //! a bounded queue without holding a thread or 19 MiB each.
 
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Duration;
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, Version};
+use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
 /// Makes glibc hand large blocks (argon2's 19 MiB working memory) back to the
 /// system when they are freed. By default glibc raises its mmap threshold
 /// after the first such free and from then on keeps the memory in the
 /// arena of whichever blocking thread hashed: a login burst would leave the
-/// process hundreds of MiB larger for good. Costs a page-fault sweep (~1 ms)
-/// per 20 ms hash. Call once, early in `main`.
+/// process hundreds of MiB larger for good. (Logins verify in memory each
+/// hashing thread keeps; this matters for the other hashes, and for any
+/// other large allocation.) Call once, early in `main`.
 pub fn return_hash_memory_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called before threads start.
@@ -24,7 +27,11 @@ pub fn return_hash_memory_to_the_system() {
     }
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A job gets its thread's argon2 working memory, kept between jobs.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// A hashing thread frees its working memory after this long without work.
+const IDLE_FREE_AFTER: Duration = Duration::from_secs(2);
 
 /// Runs argon2 on threads of its own, one per core, at a lower scheduling
 /// priority: a flood of logins uses the whole machine when nothing else
@@ -58,14 +65,19 @@ impl PasswordHasherPool {
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
                     lower_this_threads_priority();
+                    // 19 MiB, allocated at the first job and reused: a fresh
+                    // allocation per hash costs ~10 ms of page faults, and
+                    // glibc would keep the freed blocks anyway.
+                    let mut memory = Vec::new();
                     loop {
                         let job = match queue.lock() {
-                            Ok(queue) => queue.recv(),
-                            Err(poisoned) => poisoned.into_inner().recv(),
+                            Ok(queue) => queue.recv_timeout(IDLE_FREE_AFTER),
+                            Err(poisoned) => poisoned.into_inner().recv_timeout(IDLE_FREE_AFTER),
                         };
                         match job {
-                            Ok(job) => job(),
-                            Err(_) => return, // every pool handle is gone
+                            Ok(job) => job(&mut memory),
+                            Err(mpsc::RecvTimeoutError::Timeout) => memory = Vec::new(),
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
                         }
                     }
                 });
@@ -82,17 +94,17 @@ impl PasswordHasherPool {
     }
 
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
-        self.run(move || hash_now(&password)).await?
+        self.run(move |_| hash_now(&password)).await?
     }
 
     /// Verifies `password` against a PHC string. With `None` (an unknown
     /// user) it verifies against a fixed dummy hash, so that the answer takes
     /// as long as for a real user, then says no.
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, HashError> {
-        self.run(move || match phc {
-            Some(phc) => verify_now(&password, &phc),
+        self.run(move |memory| match phc {
+            Some(phc) => verify_in(&password, &phc, memory),
             None => {
-                let _ = verify_now(&password, dummy_hash());
+                let _ = verify_in(&password, dummy_hash(), memory);
                 false
             }
         })
@@ -101,12 +113,12 @@ impl PasswordHasherPool {
 
     async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce() -> T + Send + 'static,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let (reply, answer) = oneshot::channel();
         let span = tracing::Span::current();
-        let job: Job = Box::new(move || {
-            let _ = reply.send(span.in_scope(job));
+        let job: Job = Box::new(move |memory| {
+            let _ = reply.send(span.in_scope(|| job(memory)));
         });
         self.jobs.try_send(job).map_err(|e| match e {
             mpsc::TrySendError::Full(_) => HashError::Busy,
@@ -138,10 +150,43 @@ pub fn hash_now(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError::Failed(e.to_string()))
 }
 
-fn verify_now(password: &str, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
+/// Verifies in `memory`, grown to the hash's memory cost if needed.
+fn verify_in(password: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (
+        Params::try_from(&parsed),
+        Algorithm::new(parsed.algorithm.as_str()),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let mut computed = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut computed,
+            &mut memory[..blocks],
+        )
         .is_ok()
+        && bool::from(computed.as_slice().ct_eq(expected.as_bytes()))
+}
+
+#[cfg(test)]
+fn verify_now(password: &str, phc: &str) -> bool {
+    verify_in(password, phc, &mut Vec::new())
 }
 
 /// A hash of a random password, made once, with the same parameters as real ones.
