@@ -120,7 +120,10 @@ impl ClientCache {
     const MAX_ENTRIES: usize = 10_000;
 
     fn get(&self, client_id: &str) -> Option<Client> {
-        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entries = self
+            .entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         entries
             .get(client_id)
             .filter(|(_, at)| at.elapsed() < Self::TTL)
@@ -128,7 +131,10 @@ impl ClientCache {
     }
 
     fn put(&self, client: Client) {
-        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if entries.len() >= Self::MAX_ENTRIES {
             entries.clear();
         }
@@ -136,7 +142,10 @@ impl ClientCache {
     }
 
     pub(super) fn forget(&self, client_id: &str) {
-        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         entries.remove(client_id);
     }
 }
