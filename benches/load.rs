@@ -91,6 +91,14 @@ struct Args {
     /// database before the scenarios run
     #[arg(long, default_value_t = 0)]
     preload_tokens: u64,
+    /// Leave the database (SQLite file or PostgreSQL database) in place at
+    /// the end, for inspection, and print its URL
+    #[arg(long)]
+    keep_database: bool,
+    /// Run ANALYZE on the database after provisioning and the preload
+    /// (a diagnostic: shows whether the query planner's choices are the cost)
+    #[arg(long)]
+    analyze: bool,
     /// Users created through the CLI for the password scenario [default: 100; 10 with --smoke]
     #[arg(long)]
     users: Option<usize>,
@@ -117,12 +125,21 @@ struct Args {
     /// RUST_LOG of the server
     #[arg(long, default_value = "info")]
     server_log: String,
+    /// An extra environment variable for the server, KEY=VALUE; repeat for
+    /// several (e.g. --server-env MALLOC_ARENA_MAX=2)
+    #[arg(long = "server-env", value_parser = parse_env_pair)]
+    server_env: Vec<(String, String)>,
     /// Restarts on the existing database timed from spawn to `/readyz` [default: 3; 1 with --smoke]
     #[arg(long)]
     restarts: Option<usize>,
     /// argon2id hashes timed for the password baseline (the median counts)
     #[arg(long, default_value_t = 5)]
     hash_samples: usize,
+    /// Before the baseline and each scenario, wait up to this long for the
+    /// rest of the machine to go quiet (under 10% CPU for a second), so that
+    /// other processes do not skew the figures [default: 60s; 0s with --smoke]
+    #[arg(long, value_parser = parse_duration)]
+    idle_wait: Option<Duration>,
     /// Passed by `cargo bench`; without it (and without --smoke), e.g. under
     /// `cargo test --benches`, the benchmark does nothing.
     #[arg(long, hide = true)]
@@ -138,6 +155,8 @@ struct Config {
     scenarios: Vec<Scenario>,
     postgres: Option<String>,
     preload_tokens: u64,
+    analyze: bool,
+    keep_database: bool,
     users: usize,
     sessions_per_worker: usize,
     flood: usize,
@@ -145,8 +164,10 @@ struct Config {
     smoke: bool,
     server_args: Vec<String>,
     server_log: String,
+    server_env: Vec<(String, String)>,
     restarts: usize,
     hash_samples: usize,
+    idle_wait: Duration,
 }
 
 impl Config {
@@ -171,6 +192,8 @@ impl Config {
             scenarios,
             postgres: args.postgres.filter(|u| !u.is_empty()),
             preload_tokens: args.preload_tokens,
+            analyze: args.analyze,
+            keep_database: args.keep_database,
             users: pick(args.users, 100, 10).max(1),
             sessions_per_worker: args.sessions_per_worker.max(1),
             flood: pick(args.flood, 64, 4),
@@ -178,8 +201,12 @@ impl Config {
             smoke,
             server_args: args.server_args,
             server_log: args.server_log,
+            server_env: args.server_env,
             restarts: pick(args.restarts, 3, 1),
             hash_samples: args.hash_samples.max(1),
+            idle_wait: args
+                .idle_wait
+                .unwrap_or(Duration::from_secs(if smoke { 0 } else { 60 })),
         };
         Ok((config, args.server_bin))
     }
@@ -191,6 +218,14 @@ impl Config {
             "sqlite"
         }
     }
+}
+
+fn parse_env_pair(input: &str) -> Result<(String, String), String> {
+    input
+        .split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{input}` is not KEY=VALUE"))
 }
 
 fn parse_duration(input: &str) -> Result<Duration, String> {
@@ -266,19 +301,22 @@ fn run(rt: &Runtime, config: &Config, server_bin: Option<PathBuf>) -> anyhow::Re
     );
 
     // Baseline first, on an idle machine.
-    let hash = argon2_baseline(config.hash_samples)?;
-    eprintln!(
-        "load: argon2id (Argon2::default()) hash: median {:.2} ms over {} hashes",
-        hash.median_ms, config.hash_samples
-    );
+    let mut baselines = vec![argon2_baseline(
+        "at start",
+        config.hash_samples,
+        wait_for_quiet(config.idle_wait),
+    )?];
 
     // Declared before the server so that it is dropped (deleted) after it.
     let db = BenchDatabase::create(rt, config)?;
     let mut server = Server::start(&bin, db.url(), config)?;
     let first_start = server.ready(rt)?;
+    std::thread::sleep(Duration::from_millis(200));
+    let idle_rss_kib = rss_kib(server.pid());
     eprintln!(
-        "load: first start (empty database): ready in {:.0} ms",
-        first_start.as_secs_f64() * 1e3
+        "load: first start (empty database): ready in {:.0} ms, idle RSS {:.1} MiB",
+        first_start.as_secs_f64() * 1e3,
+        idle_rss_kib as f64 / 1024.0
     );
 
     let provision_start = Instant::now();
@@ -302,6 +340,15 @@ fn run(rt: &Runtime, config: &Config, server_bin: Option<PathBuf>) -> anyhow::Re
         );
         preload = Some(json!({ "tokens": config.preload_tokens, "seconds": secs }));
     }
+    if config.analyze {
+        rt.block_on(async {
+            let db = Database::connect(db.url()).await?;
+            db.execute_unprepared("ANALYZE").await?;
+            db.close().await
+        })
+        .context("running ANALYZE")?;
+        eprintln!("load: ran ANALYZE on the database");
+    }
 
     let ctx = Ctx {
         urls: Arc::new(Urls::new(server.addr)),
@@ -314,7 +361,20 @@ fn run(rt: &Runtime, config: &Config, server_bin: Option<PathBuf>) -> anyhow::Re
     let mut results: Vec<ScenarioResult> = Vec::new();
     let mut failures = Vec::new();
     for &scenario in &config.scenarios {
-        eprintln!("load: scenario {} ...", scenario.name());
+        let quiet = wait_for_quiet(config.idle_wait);
+        if scenario == Scenario::Password {
+            // Again, right before the figure it is compared with.
+            baselines.push(argon2_baseline(
+                "before the password scenario",
+                config.hash_samples,
+                quiet,
+            )?);
+        }
+        eprintln!(
+            "load: scenario {} ...{}",
+            scenario.name(),
+            quiet_note(quiet)
+        );
         let warn_before = server.log.warnings();
         let outcome = rt.block_on(run_scenario(&ctx, scenario));
         let mut rows = match outcome {
@@ -324,6 +384,7 @@ fn run(rt: &Runtime, config: &Config, server_bin: Option<PathBuf>) -> anyhow::Re
         let warnings = server.log.warnings() - warn_before;
         for row in &mut rows {
             row.server_warnings = warnings;
+            row.quiet_before = quiet;
             eprintln!("load:   {}", row.one_line());
         }
         results.extend(rows);
@@ -368,7 +429,9 @@ fn run(rt: &Runtime, config: &Config, server_bin: Option<PathBuf>) -> anyhow::Re
     let report = render(
         config,
         &machine,
-        &hash,
+        &baselines,
+        &bin,
+        idle_rss_kib,
         first_start,
         &restarts,
         preload,
@@ -385,7 +448,7 @@ fn run(rt: &Runtime, config: &Config, server_bin: Option<PathBuf>) -> anyhow::Re
     std::fs::write(&config.json, pretty + "\n")
         .with_context(|| format!("writing {}", config.json.display()))?;
     eprintln!("load: results written to {}", config.json.display());
-    db.drop_now();
+    db.finish(config.keep_database);
     Ok(Report { failures })
 }
 
@@ -460,28 +523,126 @@ fn machine_info() -> Machine {
     }
 }
 
-struct HashBaseline {
-    samples_ms: Vec<f64>,
-    median_ms: f64,
+/// The machine's CPU use (all processes) when a measurement started.
+#[derive(Clone, Copy, Default)]
+struct Quiet {
+    /// Busy fraction of the whole machine over the last second before starting.
+    busy: f64,
+    waited_s: f64,
 }
 
-/// One argon2id hash with the OWASP setting the server uses (`Argon2::default()`).
-fn argon2_baseline(samples: usize) -> anyhow::Result<HashBaseline> {
-    use argon2::{Argon2, PasswordHasher};
+/// Waits (up to `limit`) for a second in which the machine is under 10% busy.
+fn wait_for_quiet(limit: Duration) -> Quiet {
+    let started = Instant::now();
+    loop {
+        let (b0, t0) = machine_cpu();
+        std::thread::sleep(Duration::from_millis(if limit.is_zero() {
+            200
+        } else {
+            1000
+        }));
+        let (b1, t1) = machine_cpu();
+        let total = t1.saturating_sub(t0) as f64;
+        let busy = if total > 0.0 {
+            b1.saturating_sub(b0) as f64 / total
+        } else {
+            0.0
+        };
+        if busy < 0.10 || started.elapsed() >= limit {
+            return Quiet {
+                busy,
+                waited_s: started.elapsed().as_secs_f64(),
+            };
+        }
+    }
+}
+
+fn quiet_note(q: Quiet) -> String {
+    if q.busy < 0.10 {
+        String::new()
+    } else {
+        format!(
+            " (WARNING: the machine was {:.0}% busy with other work beforehand)",
+            q.busy * 100.0
+        )
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| kib_field(&s, "VmRSS:"))
+        .unwrap_or(0)
+}
+
+struct HashBaseline {
+    when: &'static str,
+    /// Hashes into one reused, already touched 19 MiB buffer: the CPU cost
+    /// of a hash on this machine.
+    samples_ms: Vec<f64>,
+    median_ms: f64,
+    /// `hash_password` as the server calls it, which allocates its buffer
+    /// each time: 13–25 ms here depending on whether the allocator hands out
+    /// memory already touched or fresh pages (a page fault per 4 KiB).
+    allocating_ms: Vec<f64>,
+    allocating_median_ms: f64,
+    quiet: Quiet,
+}
+
+fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// One argon2id hash with the OWASP setting the server uses
+/// (`Argon2::default()`: m = 19 MiB, t = 2, p = 1), timed `samples` times
+/// on one core, with a reused buffer and as `hash_password` allocating.
+fn argon2_baseline(
+    when: &'static str,
+    samples: usize,
+    quiet: Quiet,
+) -> anyhow::Result<HashBaseline> {
+    use argon2::{Argon2, Block, PasswordHasher};
+    let argon2 = Argon2::default();
+    let mut blocks = vec![Block::new(); argon2.params().block_count()];
+    let mut out = [0u8; 32];
+    let salt = *b"tessera-bench-salt";
+    let mut warm = || {
+        argon2
+            .hash_password_into_with_memory(b"bench-password-000", &salt, &mut out, &mut blocks)
+            .map_err(|e| anyhow!("argon2 hash failed: {e}"))
+    };
+    warm()?; // touches the buffer
     let mut samples_ms = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        warm()?;
+        samples_ms.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    drop(blocks);
+    let mut allocating_ms = Vec::with_capacity(samples);
     for _ in 0..samples {
         let started = Instant::now();
         Argon2::default()
             .hash_password(b"bench-password-000")
             .map_err(|e| anyhow!("argon2 hash failed: {e}"))?;
-        samples_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        allocating_ms.push(started.elapsed().as_secs_f64() * 1e3);
     }
-    let mut sorted = samples_ms.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median_ms = sorted[sorted.len() / 2];
+    let median_ms = median(&samples_ms);
+    let allocating_median_ms = median(&allocating_ms);
+    eprintln!(
+        "load: argon2id (Argon2::default()) hash {when}: median {median_ms:.2} ms with a reused buffer, \
+         {allocating_median_ms:.2} ms allocating (hash_password), {samples} each{}",
+        quiet_note(quiet)
+    );
     Ok(HashBaseline {
+        when,
         samples_ms,
         median_ms,
+        allocating_ms,
+        allocating_median_ms,
+        quiet,
     })
 }
 
@@ -491,7 +652,7 @@ fn argon2_baseline(samples: usize) -> anyhow::Result<HashBaseline> {
 enum BenchDatabase {
     Sqlite {
         url: String,
-        _dir: tempfile::TempDir,
+        dir: Option<tempfile::TempDir>,
     },
     Postgres {
         admin_url: String,
@@ -513,7 +674,10 @@ impl BenchDatabase {
                     "sqlite://{}?mode=rwc",
                     dir.path().join("bench.db").display()
                 );
-                Ok(BenchDatabase::Sqlite { url, _dir: dir })
+                Ok(BenchDatabase::Sqlite {
+                    url,
+                    dir: Some(dir),
+                })
             }
             Some(admin_url) => {
                 let name = format!(
@@ -540,8 +704,24 @@ impl BenchDatabase {
         }
     }
 
-    fn drop_now(mut self) {
-        self.drop_postgres();
+    /// Deletes the database now, or with `keep` leaves it for inspection.
+    fn finish(mut self, keep: bool) {
+        if !keep {
+            self.drop_postgres();
+            return;
+        }
+        match &mut self {
+            BenchDatabase::Sqlite { url, dir } => {
+                if let Some(d) = dir.take() {
+                    let _ = d.keep();
+                }
+                eprintln!("load: kept the database: {url}");
+            }
+            BenchDatabase::Postgres { url, dropped, .. } => {
+                *dropped = true;
+                eprintln!("load: kept the database: {url}");
+            }
+        }
     }
 
     fn drop_postgres(&mut self) {
@@ -762,6 +942,7 @@ impl Server {
             .env("TESSERA_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("TESSERA_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", &config.server_log)
+            .envs(config.server_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -1109,8 +1290,11 @@ impl Stats {
 #[derive(Default, Clone, Copy)]
 struct Usage {
     peak_rss_kib: u64,
+    peak_threads: u64,
     server_cpu_s: f64,
     loadgen_cpu_s: f64,
+    /// PostgreSQL's processes (zero on SQLite, which runs inside the server).
+    db_cpu_s: f64,
     machine_busy: f64,
     seconds: f64,
 }
@@ -1161,7 +1345,27 @@ fn machine_cpu() -> (u64, u64) {
 
 /// Samples the server's RSS every 100 ms over the window (and resets and
 /// reads its VmHWM), and its, our own and the machine's CPU time.
-fn spawn_sampler(pid: u32, window: Window) -> std::thread::JoinHandle<Usage> {
+/// utime + stime of every process named `postgres` (the PostgreSQL server
+/// and its backends), in seconds.
+fn postgres_cpu() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|e| process_cpu(&e.file_name().to_string_lossy()))
+        .sum()
+}
+
+fn spawn_sampler(pid: u32, window: Window, postgres: bool) -> std::thread::JoinHandle<Usage> {
     std::thread::spawn(move || {
         let pid = pid.to_string();
         if let Some(wait) = window.start.checked_duration_since(Instant::now()) {
@@ -1171,11 +1375,14 @@ fn spawn_sampler(pid: u32, window: Window) -> std::thread::JoinHandle<Usage> {
         let started = Instant::now();
         let server0 = process_cpu(&pid);
         let self0 = process_cpu("self");
+        let db0 = if postgres { postgres_cpu() } else { 0.0 };
         let machine0 = machine_cpu();
         let mut peak = 0;
+        let mut threads = 0;
         loop {
             if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
                 peak = peak.max(kib_field(&status, "VmRSS:").unwrap_or(0));
+                threads = threads.max(kib_field(&status, "Threads:").unwrap_or(0));
             }
             let now = Instant::now();
             if now >= window.end {
@@ -1186,6 +1393,7 @@ fn spawn_sampler(pid: u32, window: Window) -> std::thread::JoinHandle<Usage> {
         let seconds = started.elapsed().as_secs_f64();
         let server1 = process_cpu(&pid);
         let self1 = process_cpu("self");
+        let db1 = if postgres { postgres_cpu() } else { 0.0 };
         let machine1 = machine_cpu();
         if hwm_reset && let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
             peak = peak.max(kib_field(&status, "VmHWM:").unwrap_or(0));
@@ -1194,8 +1402,10 @@ fn spawn_sampler(pid: u32, window: Window) -> std::thread::JoinHandle<Usage> {
         let total = machine1.1.saturating_sub(machine0.1) as f64;
         Usage {
             peak_rss_kib: peak,
+            peak_threads: threads,
             server_cpu_s: server1 - server0,
             loadgen_cpu_s: self1 - self0,
+            db_cpu_s: db1 - db0,
             machine_busy: if total > 0.0 { busy / total } else { 0.0 },
             seconds,
         }
@@ -1223,6 +1433,7 @@ struct ScenarioResult {
     measured_s: f64,
     statements_per_request: Option<f64>,
     server_warnings: u64,
+    quiet_before: Quiet,
     skipped: Option<String>,
     setup_error: Option<String>,
     note: Option<String>,
@@ -1238,6 +1449,7 @@ impl ScenarioResult {
             measured_s: 0.0,
             statements_per_request: None,
             server_warnings: 0,
+            quiet_before: Quiet::default(),
             skipped: None,
             setup_error: Some(error),
             note: None,
@@ -1307,6 +1519,23 @@ impl ScenarioResult {
         }
     }
 
+    /// Cores used by neither the server nor the load generator.
+    fn other_cores(&self, cores: usize) -> f64 {
+        (self.usage.machine_busy * cores as f64
+            - self.server_cores()
+            - self.loadgen_cores()
+            - self.db_cores())
+        .max(0.0)
+    }
+
+    fn db_cores(&self) -> f64 {
+        if self.usage.seconds > 0.0 {
+            self.usage.db_cpu_s / self.usage.seconds
+        } else {
+            0.0
+        }
+    }
+
     fn loadgen_cores(&self) -> f64 {
         if self.usage.seconds > 0.0 {
             self.usage.loadgen_cpu_s / self.usage.seconds
@@ -1333,7 +1562,7 @@ async fn measure(
     groups: Vec<(&str, usize, Vec<JoinHandle<Stats>>)>,
     note: Option<String>,
 ) -> anyhow::Result<Vec<ScenarioResult>> {
-    let sampler = spawn_sampler(ctx.pid, window);
+    let sampler = spawn_sampler(ctx.pid, window, ctx.config.postgres.is_some());
     tokio::time::sleep_until(window.start.into()).await;
     let q0 = statements(&ctx.urls).await;
     let mut merged = Vec::new();
@@ -1364,6 +1593,7 @@ async fn measure(
             measured_s: ctx.config.duration.as_secs_f64(),
             statements_per_request,
             server_warnings: 0,
+            quiet_before: Quiet::default(),
             skipped: None,
             setup_error: None,
             note: note.clone(),
@@ -1892,10 +2122,13 @@ struct Target {
     met: Option<bool>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn render(
     config: &Config,
     machine: &Machine,
-    hash: &HashBaseline,
+    baselines: &[HashBaseline],
+    server_bin: &Path,
+    idle_rss_kib: u64,
     first_start: Duration,
     restarts: &[Restart],
     preload: Option<Json>,
@@ -1904,20 +2137,21 @@ fn render(
     let mut text = String::new();
     let backend = config.backend();
     text.push_str(&format!(
-        "\nTessera load benchmark: {backend}, {} cores ({}), {} workers, {:?} per scenario (+{:?} warm-up){}\n\n",
+        "\nTessera load benchmark: {backend}, {} cores ({}), {} workers, {:?} per scenario (+{:?} warm-up){}{}\n\n",
         machine.cores,
         machine.cpu_model,
         config.concurrency,
         config.duration,
         config.warmup,
-        if config.preload_tokens > 0 {
+                if config.preload_tokens > 0 {
             format!(", {} preloaded refresh tokens", config.preload_tokens)
         } else {
             String::new()
-        }
+        },
+        if config.analyze { ", ANALYZE run" } else { "" }
     ));
     text.push_str(&format!(
-        "{:<24} {:>5} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7} {:>6} {:>8} {:>6}  {}\n",
+        "{:<24} {:>5} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>4} {:>6}  {}\n",
         "scenario",
         "conc",
         "ok",
@@ -1926,9 +2160,11 @@ fn render(
         "p99 ms",
         "max ms",
         "srv CPU",
-        "gen CPU",
-        "busy",
+                "gen CPU",
+        "db CPU",
+        "oth CPU",
         "RSS MiB",
+        "thr",
         "q/req",
         "errors"
     ));
@@ -1938,7 +2174,7 @@ fn render(
             continue;
         }
         text.push_str(&format!(
-            "{:<24} {:>5} {:>9} {:>9.0} {:>8.2} {:>8.2} {:>8.1} {:>7.2} {:>7.2} {:>5.0}% {:>8.1} {:>6}  {}\n",
+            "{:<24} {:>5} {:>9} {:>9.0} {:>8.2} {:>8.2} {:>8.1} {:>7.2} {:>7.2} {:>7} {:>7.2} {:>8.1} {:>4} {:>6}  {}\n",
             r.name,
             r.concurrency,
             r.ok(),
@@ -1947,17 +2183,23 @@ fn render(
             r.percentile_ms(0.99),
             r.percentile_ms(1.0),
             r.server_cores(),
-            r.loadgen_cores(),
-            r.usage.machine_busy * 100.0,
+                        r.loadgen_cores(),
+            if config.postgres.is_some() {
+                format!("{:.2}", r.db_cores())
+            } else {
+                "-".to_string()
+            },
+            r.other_cores(machine.cores),
             r.usage.peak_rss_kib as f64 / 1024.0,
+            r.usage.peak_threads,
             r.statements_per_request
                 .map_or("-".to_string(), |q| format!("{q:.1}")),
             r.errors_text()
         ));
     }
     text.push_str(
-        "\n(ok/s: successful requests per second; srv/gen CPU: cores used by the server / by this load generator; \
-         busy: whole machine; q/req: database statements per request from /metrics)\n",
+        "\n(ok/s: successful requests per second; srv/gen/db/oth CPU: cores used by the server / by this load generator / \
+         by PostgreSQL / by anything else; RSS, thr: the server's peak resident memory and thread count; q/req: database statements per request, from /metrics)\n",
     );
 
     let mut restart_ms: Vec<f64> = restarts
@@ -1983,14 +2225,62 @@ fn render(
             )
         }
     ));
+    // The fastest median is the least disturbed by other processes (a
+    // disturbed baseline would flatter the password figure).
+    let hash = baselines
+        .iter()
+        .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+        .expect("at least one baseline");
     let password_capacity = machine.cores as f64 * 1e3 / hash.median_ms;
     text.push_str(&format!(
-        "argon2id baseline: {:.2} ms per hash (median of {}); {} cores / hash time = {:.1} logins/s\n",
+        "argon2id baseline: {:.2} ms per hash (median of {} {}, reused buffer; all: {}); \
+         {} cores / hash time = {:.1} logins/s{}\n",
         hash.median_ms,
         hash.samples_ms.len(),
+        hash.when,
+        baselines
+            .iter()
+            .map(|b| format!("{:.2} ms {}", b.median_ms, b.when))
+            .collect::<Vec<_>>()
+            .join(", "),
         machine.cores,
-        password_capacity
+        password_capacity,
+        quiet_note(hash.quiet)
     ));
+    text.push_str(&format!(
+        "  (hash_password, allocating its 19 MiB each time, in this process: {})\n",
+        baselines
+            .iter()
+            .map(|b| format!("{:.2} ms {}", b.allocating_median_ms, b.when))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    text.push_str(&format!(
+        "server idle RSS after the first start: {:.1} MiB\n",
+        idle_rss_kib as f64 / 1024.0
+    ));
+    let noisy: Vec<&str> = results
+        .iter()
+        .filter(|r| r.skipped.is_none() && r.quiet_before.busy >= 0.10)
+        .map(|r| r.name.as_str())
+        .collect();
+    if !noisy.is_empty() {
+        text.push_str(&format!(
+            "WARNING: other processes were busy before: {} (see oth CPU)\n",
+            noisy.join(", ")
+        ));
+    }
+    let disturbed: Vec<String> = results
+        .iter()
+        .filter(|r| r.skipped.is_none() && r.other_cores(machine.cores) >= 0.2)
+        .map(|r| format!("{} ({:.2} cores)", r.name, r.other_cores(machine.cores)))
+        .collect();
+    if !disturbed.is_empty() {
+        text.push_str(&format!(
+            "WARNING: other processes took CPU during: {}; those figures are low\n",
+            disturbed.join(", ")
+        ));
+    }
 
     // Targets of issue 6.
     let find = |name: &str| {
@@ -2131,7 +2421,9 @@ fn render(
 
     let json = json!({
         "backend": backend,
-        "commit": git_commit(),
+        // The checkout the bench ran from; the server is `server_bin`.
+        "working_tree": git_commit(),
+        "server_bin": server_bin.display().to_string(),
         "machine": {
             "cores": machine.cores,
             "cpu": machine.cpu_model,
@@ -2145,15 +2437,25 @@ fn render(
             "users": config.users,
             "sessions_per_worker": config.sessions_per_worker,
             "flood": config.flood,
-            "preload_tokens": config.preload_tokens,
+                        "preload_tokens": config.preload_tokens,
+            "analyze": config.analyze,
             "server_args": config.server_args,
-            "server_log": config.server_log,
+                        "server_log": config.server_log,
+            "server_env": config.server_env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
             "smoke": config.smoke,
+            "idle_wait_s": config.idle_wait.as_secs_f64(),
         },
-        "baseline": {
-            "argon2id_hash_ms": hash.samples_ms,
+                "baseline": {
             "argon2id_hash_median_ms": hash.median_ms,
             "password_capacity_per_s": password_capacity,
+                        "measurements": baselines.iter().map(|b| json!({
+                "when": b.when,
+                "reused_buffer_hash_ms": b.samples_ms,
+                "reused_buffer_median_ms": b.median_ms,
+                "allocating_hash_ms": b.allocating_ms,
+                "allocating_median_ms": b.allocating_median_ms,
+                "machine_busy_before": b.quiet.busy,
+            })).collect::<Vec<_>>(),
         },
         "preload": preload,
         "scenarios": results.iter().map(|r| json!({
@@ -2176,17 +2478,23 @@ fn render(
             "errors": r.stats.errors,
             "error_samples": r.stats.samples,
             "server": {
-                "peak_rss_mib": r.usage.peak_rss_kib as f64 / 1024.0,
+                                "peak_rss_mib": r.usage.peak_rss_kib as f64 / 1024.0,
+                "peak_threads": r.usage.peak_threads,
                 "cpu_s": r.usage.server_cpu_s,
                 "cpu_cores": r.server_cores(),
                 "log_warnings": r.server_warnings,
             },
             "loadgen_cpu_cores": r.loadgen_cores(),
+                        "postgres_cpu_cores": config.postgres.as_ref().map(|_| r.db_cores()),
+            "other_cpu_cores": r.other_cores(machine.cores),
             "machine_busy": r.usage.machine_busy,
+            "machine_busy_before": r.quiet_before.busy,
+            "waited_for_quiet_s": r.quiet_before.waited_s,
             "db_statements_per_request": r.statements_per_request,
         })).collect::<Vec<_>>(),
         "startup": {
             "first_start_ready_ms": first_start.as_secs_f64() * 1e3,
+            "idle_rss_mib": idle_rss_kib as f64 / 1024.0,
             "restarts": restarts.iter().map(|r| json!({
                 "listening_ms": r.listening.as_secs_f64() * 1e3,
                 "ready_ms": r.ready.as_secs_f64() * 1e3,
