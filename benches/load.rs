@@ -979,13 +979,20 @@ impl Server {
         }
         let addr = match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(addr) => addr,
-            Err(_) => {
+            Err(e) => {
                 let _ = child.kill();
-                let _ = child.wait();
-                bail!(
-                    "the server did not log `listening on http://…` within 60 s; its log:\n{}",
-                    log.tail()
-                );
+                let status = child
+                    .wait()
+                    .map_or_else(|e| e.to_string(), |s| s.to_string());
+                let why = match e {
+                    mpsc::RecvTimeoutError::Timeout => {
+                        "did not log `listening on http://…` within 60 s"
+                    }
+                    mpsc::RecvTimeoutError::Disconnected => {
+                        "exited before it logged `listening on http://…`"
+                    }
+                };
+                bail!("the server {why} ({status}); its log:\n{}", log.tail());
             }
         };
         let addr: SocketAddr = addr
