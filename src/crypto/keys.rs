@@ -10,8 +10,9 @@ use std::sync::{Arc, RwLock};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
+use ed25519_dalek::VerifyingKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::EncodingKey;
 use rand::Rng;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -89,7 +90,9 @@ pub fn jwk(key: &KeyMaterial) -> serde_json::Value {
 pub struct Keys {
     pub current_kid: String,
     pub encoding: EncodingKey,
-    pub decoding: HashMap<String, DecodingKey>,
+    /// Parsed once: jsonwebtoken would rebuild (decompress) the key from
+    /// its bytes on every verification.
+    pub verifying: HashMap<String, VerifyingKey>,
     /// The JWKS document, rendered once.
     pub jwks: serde_json::Value,
 }
@@ -100,15 +103,21 @@ impl Keys {
             .iter()
             .find(|k| k.current)
             .ok_or_else(|| KeyError("no current signing key".into()))?;
-        let decoding = materials
-            .iter()
-            .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.public_raw)))
-            .collect();
+        let mut verifying = HashMap::new();
+        for k in materials {
+            let raw: [u8; 32] = k
+                .public_raw
+                .as_slice()
+                .try_into()
+                .map_err(|_| KeyError(format!("key {} is not a 32-byte Ed25519 key", k.kid)))?;
+            let key = VerifyingKey::from_bytes(&raw).map_err(|e| KeyError(e.to_string()))?;
+            verifying.insert(k.kid.clone(), key);
+        }
         let jwks = json!({ "keys": materials.iter().map(jwk).collect::<Vec<_>>() });
         Ok(Keys {
             current_kid: current.kid.clone(),
             encoding: EncodingKey::from_ed_der(&current.private_der),
-            decoding,
+            verifying,
             jwks,
         })
     }

@@ -46,10 +46,10 @@ impl TokenService {
             .load_keys(Utc::now() - self.policy.access_ttl)
             .await?;
         let current = self.jwt.keys().get();
-        let unchanged = materials.len() == current.decoding.len()
+        let unchanged = materials.len() == current.verifying.len()
             && materials
                 .iter()
-                .all(|k| current.decoding.contains_key(&k.kid))
+                .all(|k| current.verifying.contains_key(&k.kid))
             && materials
                 .iter()
                 .any(|k| k.current && k.kid == current.current_kid);
