@@ -116,18 +116,6 @@ impl TokenService {
         &self.jwt
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn hasher(&self) -> &PasswordHasherPool {
-        &self.hasher
-    }
-
-    pub fn policy(&self) -> &TokenPolicy {
-        &self.policy
-    }
-
     /// Token lifecycle events, for subscribers.
     pub fn events(&self) -> &EventBus {
         &self.events

@@ -177,10 +177,6 @@ impl Store {
         self.db.get_database_backend()
     }
 
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// Starts a write transaction: in SQLite, takes the write lock up front
     /// (`BEGIN IMMEDIATE`) so that a transaction never fails half-way with
     /// "database is locked".

@@ -56,24 +56,21 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Job>) {
         if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        let jobs: Vec<(String, NewRefreshToken, DateTime<Utc>)> = batch
-            .iter_mut()
-            .map(|job| {
-                let successor =
-                    std::mem::replace(&mut job.successor, NewRefreshToken::placeholder());
-                (job.presented_hash.clone(), successor, job.now)
-            })
-            .collect();
+        let (jobs, replies): (Vec<_>, Vec<_>) = batch
+            .drain(..)
+            .map(|job| ((job.presented_hash, job.successor, job.now), job.reply))
+            .unzip();
+        let size = jobs.len();
         match store.rotate_batch(jobs).await {
             Ok(outcomes) => {
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, size = batch.len(), "rotation batch failed");
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(e.duplicate()));
+                tracing::warn!(error = %e, size, "rotation batch failed");
+                for reply in replies {
+                    let _ = reply.send(Err(e.duplicate()));
                 }
             }
         }

@@ -38,22 +38,6 @@ pub struct NewRefreshToken {
 }
 
 impl NewRefreshToken {
-    /// An empty value, to move a real one out of a queued job.
-    pub(super) fn placeholder() -> Self {
-        NewRefreshToken {
-            id: String::new(),
-            token_hash: String::new(),
-            user_id: String::new(),
-            client_id: String::new(),
-            session_id: String::new(),
-            parent_id: None,
-            scope: Scope::default(),
-            expires_at: DateTime::<Utc>::MIN_UTC,
-            created_by_ip: None,
-            user_agent: None,
-        }
-    }
-
     pub(super) fn into_active(self, now: DateTime<Utc>) -> refresh_token::ActiveModel {
         refresh_token::ActiveModel {
             id: Set(self.id),
