@@ -22,54 +22,55 @@ impl Store {
     /// A session's tokens go with it (foreign key cascade).
     #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn purge(&self, cutoff: DateTime<Utc>) -> Result<Purged, StoreError> {
-        let mut purged = Purged::default();
-        loop {
-            let ids: Vec<String> = refresh_token::Entity::find()
-                .select_only()
-                .column(refresh_token::Column::Id)
-                .filter(
-                    Condition::any()
-                        .add(refresh_token::Column::ExpiresAt.lt(cutoff))
-                        .add(refresh_token::Column::RevokedAt.lt(cutoff)),
-                )
-                .limit(BATCH)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            if ids.is_empty() {
-                break;
-            }
-            let _w = self.write_lock().await;
-            purged.refresh_tokens += refresh_token::Entity::delete_many()
-                .filter(refresh_token::Column::Id.is_in(ids))
-                .exec(&self.db)
-                .await?
-                .rows_affected;
-        }
-        loop {
-            let ids: Vec<String> = session::Entity::find()
-                .select_only()
-                .column(session::Column::Id)
-                .filter(
-                    Condition::any()
-                        .add(session::Column::ExpiresAt.lt(cutoff))
-                        .add(session::Column::RevokedAt.lt(cutoff)),
-                )
-                .limit(BATCH)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            if ids.is_empty() {
-                break;
-            }
-            let _w = self.write_lock().await;
-            purged.sessions += session::Entity::delete_many()
-                .filter(session::Column::Id.is_in(ids))
-                .exec(&self.db)
-                .await?
-                .rows_affected;
-        }
+        let refresh_tokens = self
+            .delete_in_batches::<refresh_token::Entity>(
+                refresh_token::Column::Id,
+                Condition::any()
+                    .add(refresh_token::Column::ExpiresAt.lt(cutoff))
+                    .add(refresh_token::Column::RevokedAt.lt(cutoff)),
+            )
+            .await?;
+        let sessions = self
+            .delete_in_batches::<session::Entity>(
+                session::Column::Id,
+                Condition::any()
+                    .add(session::Column::ExpiresAt.lt(cutoff))
+                    .add(session::Column::RevokedAt.lt(cutoff)),
+            )
+            .await?;
         self.optimize().await?;
-        Ok(purged)
+        Ok(Purged {
+            refresh_tokens,
+            sessions,
+        })
+    }
+
+    /// Deletes the rows that match `ended`, `BATCH` at a time: each delete
+    /// holds the write lock only briefly. Returns how many went.
+    async fn delete_in_batches<E: EntityTrait>(
+        &self,
+        id: E::Column,
+        ended: Condition,
+    ) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            let ids: Vec<String> = E::find()
+                .select_only()
+                .column(id)
+                .filter(ended.clone())
+                .limit(BATCH)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            if ids.is_empty() {
+                return Ok(deleted);
+            }
+            let _w = self.write_lock().await;
+            deleted += E::delete_many()
+                .filter(id.is_in(ids))
+                .exec(&self.db)
+                .await?
+                .rows_affected;
+        }
     }
 }
