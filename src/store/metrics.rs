@@ -14,6 +14,11 @@ pub fn count_statements(db: &mut DatabaseConnection) {
     });
 }
 
+/// Counts statements run outside SeaORM (see `sqlite_direct.rs`).
+pub(super) fn count(statements: u64) {
+    STATEMENTS.fetch_add(statements, Ordering::Relaxed);
+}
+
 /// Statements run since the process started.
 pub fn statements_total() -> u64 {
     STATEMENTS.load(Ordering::Relaxed)

@@ -10,10 +10,12 @@ mod listing;
 mod metrics;
 mod purge;
 mod rotation;
+mod sqlite_direct;
 pub mod tokens;
 mod users;
 mod views;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -104,8 +106,11 @@ pub struct Store {
     /// SQLite has one writer at a time. Queuing writers here, instead of in
     /// SQLite's busy handler (which sleeps and retries), keeps latency flat.
     write_lock: Option<Arc<Mutex<()>>>,
-    /// The batching writer rotations go through (see `rotation.rs`).
+    /// The batching writer rotations go through on PostgreSQL (see `rotation.rs`).
     rotations: Option<rotation::RotationQueue>,
+    /// SQLite's refresh path around sqlx (see `sqlite_direct.rs`); `None` on
+    /// PostgreSQL and for an in-memory database.
+    direct: Option<sqlite_direct::Direct>,
     clients: clients::ClientCache,
 }
 
@@ -131,8 +136,11 @@ impl Store {
             // thread hop in sqlx-sqlite) that would precede every query.
             .test_before_acquire(!sqlite)
             .min_connections(1);
+        let file = sqlite.then(|| sqlite_file(url)).flatten();
+        if let Some(path) = file {
+            create_private_file(path);
+        }
         if sqlite {
-            create_private_file(url);
             options.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -142,13 +150,20 @@ impl Store {
         }
         let mut db = Database::connect(options).await?;
         metrics::count_statements(&mut db);
+        let write_lock = sqlite.then(|| Arc::new(Mutex::new(())));
         let mut store = Store {
             db,
-            write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
+            write_lock: write_lock.clone(),
             rotations: None,
+            direct: None,
             clients: clients::ClientCache::default(),
         };
-        store.rotations = Some(rotation::RotationQueue::spawn(store.clone()));
+        match (file, write_lock) {
+            (Some(path), Some(lock)) => {
+                store.direct = Some(sqlite_direct::Direct::open(Path::new(path), lock)?);
+            }
+            _ => store.rotations = Some(rotation::RotationQueue::spawn(store.clone())),
+        }
         Ok(store)
     }
 
@@ -204,17 +219,23 @@ impl Store {
     }
 }
 
+/// The file a SQLite URL names; `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty()
+        || path.starts_with(':')
+        || query.split('&').any(|pair| pair == "mode=memory");
+    (!in_memory).then_some(path)
+}
+
 /// Creates a new SQLite database file readable by its owner only: it holds
 /// the signing keys. (SQLite gives its `-wal` and `-shm` files the same mode.)
 /// An existing file keeps the mode it has.
-fn create_private_file(url: &str) {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or("");
-    if path.is_empty() || path.starts_with(':') || std::path::Path::new(path).exists() {
+fn create_private_file(path: &str) {
+    if Path::new(path).exists() {
         return;
     }
     let mut options = std::fs::OpenOptions::new();
@@ -238,5 +259,23 @@ impl WriteTxn<'_> {
     async fn commit(self) -> Result<(), StoreError> {
         self.txn.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+
+    #[test]
+    fn sqlite_urls_name_their_file_unless_in_memory() {
+        assert_eq!(
+            sqlite_file("sqlite://tessera.db?mode=rwc"),
+            Some("tessera.db")
+        );
+        assert_eq!(sqlite_file("sqlite:///var/lib/t.db"), Some("/var/lib/t.db"));
+        assert_eq!(sqlite_file("sqlite:t.db"), Some("t.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://t.db?mode=memory&cache=shared"), None);
+        assert_eq!(sqlite_file("sqlite://"), None);
     }
 }

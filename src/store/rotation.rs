@@ -25,7 +25,7 @@ use super::{Store, StoreError};
 
 /// Rotations committed in one transaction at most. Bounded so that a batch's
 /// statements stay far below SQLite's and PostgreSQL's parameter limits.
-const MAX_BATCH: usize = 256;
+pub(super) const MAX_BATCH: usize = 256;
 
 struct Job {
     presented_hash: String,
@@ -91,6 +91,9 @@ impl Store {
         successor: NewRefreshToken,
         now: DateTime<Utc>,
     ) -> Result<RotateOutcome, StoreError> {
+        if let Some(direct) = &self.direct {
+            return direct.rotate(presented_hash, successor, now).await;
+        }
         let Some(queue) = &self.rotations else {
             let outcomes = self
                 .rotate_batch(vec![(presented_hash.to_string(), successor, now)])

@@ -106,6 +106,9 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        if let Some(direct) = &self.direct {
+            return direct.find_refresh_token(token_hash);
+        }
         // One round trip for the token, its session and its user.
         let found = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(token_hash))

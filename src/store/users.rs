@@ -76,6 +76,9 @@ impl Store {
 
     #[tracing::instrument(level = "debug", skip_all, err)]
     pub async fn find_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        if let Some(direct) = &self.direct {
+            return direct.find_user(id);
+        }
         Ok(user::Entity::find_by_id(id.to_string())
             .one(&self.db)
             .await?
