@@ -27,6 +27,7 @@ pub struct AppState {
 }
 
 pub struct Application {
+    store: Store,
     listener: TcpListener,
     router: axum::Router,
     address: SocketAddr,
@@ -66,7 +67,7 @@ impl Application {
         }
         let graphql = crate::graphql::build(settings.graphql_limits);
         let state = AppState {
-            store,
+            store: store.clone(),
             tokens,
             settings: Arc::new(settings),
             graphql,
@@ -77,6 +78,7 @@ impl Application {
             ..Default::default()
         };
         Ok(Application {
+            store,
             limits,
             listener,
             router: http::router(state),
@@ -92,6 +94,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!("listening on http://{}", self.address);
         crate::server::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
+        if let Err(e) = self.store.close().await {
+            tracing::warn!(error = %e, "could not tidy the database up at shutdown");
+        }
         tracing::info!("stopped");
         Ok(())
     }

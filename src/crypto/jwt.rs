@@ -4,11 +4,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use ed25519_dalek::Signature;
-use jsonwebtoken::{Algorithm, Header};
+use ed25519_dalek::{Signature, Signer};
+use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use super::keys::KeyRing;
+use super::keys::{ALGORITHM, KeyRing};
 
 /// The media type RFC 9068 §2.1 requires in the header.
 pub const TYP: &str = "at+jwt";
@@ -45,6 +46,12 @@ pub enum JwtError {
     UnknownKey,
 }
 
+/// One base64url segment of a JWS: `value` as JSON.
+fn segment(value: &impl Serialize) -> Result<String, JwtError> {
+    let json = serde_json::to_vec(value).map_err(|e| JwtError::Sign(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
 /// Signs and verifies access tokens for one issuer and audience.
 #[derive(Clone)]
 pub struct JwtCodec {
@@ -74,13 +81,17 @@ impl JwtCodec {
         &self.keys
     }
 
+    /// A compact JWS (RFC 7515 §7.1): `header.claims.signature`, base64url.
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, JwtError> {
         let keys = self.keys.get();
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.typ = Some(TYP.to_string());
-        header.kid = Some(keys.current_kid.clone());
-        jsonwebtoken::encode(&header, claims, &keys.encoding)
-            .map_err(|e| JwtError::Sign(e.to_string()))
+        let header = json!({ "alg": ALGORITHM, "typ": TYP, "kid": keys.current_kid });
+        let mut token = segment(&header)?;
+        token.push('.');
+        token.push_str(&segment(claims)?);
+        let signature = keys.signing.sign(token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut token);
+        Ok(token)
     }
 
     /// Checks header (`typ`, `alg`, known `kid`), signature, `iss`, `aud` and
@@ -172,6 +183,29 @@ mod tests {
         let header = jsonwebtoken::decode_header(&token).expect("header");
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         assert_eq!(codec.verify(&token, now).expect("valid"), claims(now));
+    }
+
+    #[test]
+    fn a_signed_token_verifies_with_another_implementation() {
+        let now = Utc::now();
+        let codec = codec();
+        let token = codec.sign(&claims(now)).expect("sign");
+        let keys = codec.keys().get();
+        let public = keys.signing.verifying_key().to_bytes();
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&["api"]);
+        validation.set_issuer(&["https://issuer"]);
+        let decoded = jsonwebtoken::decode::<AccessClaims>(
+            &token,
+            &jsonwebtoken::DecodingKey::from_ed_der(&public),
+            &validation,
+        )
+        .expect("jsonwebtoken accepts the token");
+        assert_eq!(decoded.claims, claims(now));
+        assert_eq!(
+            decoded.header.kid.as_deref(),
+            Some(keys.current_kid.as_str())
+        );
     }
 
     #[test]

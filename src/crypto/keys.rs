@@ -1,8 +1,9 @@
 //! Signing keys: generation, RFC 7638 key ids, and the in-memory key ring
 //! every request signs and verifies with.
 //!
-//! Parsing a key costs more than a signature, so the ring holds ready-made
-//! `EncodingKey`/`DecodingKey`s and is rebuilt only when the keys change.
+//! Parsing a key costs about as much as a signature (an Ed25519 private key
+//! derives its public half on load), so the ring holds parsed keys and is
+//! rebuilt only when the keys change.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -11,8 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::VerifyingKey;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
-use jsonwebtoken::EncodingKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rand::Rng;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -89,7 +89,9 @@ pub fn jwk(key: &KeyMaterial) -> serde_json::Value {
 /// Keys ready to use: the current one to sign, all published ones to verify.
 pub struct Keys {
     pub current_kid: String,
-    pub encoding: EncodingKey,
+    /// Parsed once: jsonwebtoken would parse the PKCS#8 document, and derive
+    /// the public key from it, on every signature.
+    pub signing: SigningKey,
     /// Parsed once: jsonwebtoken would rebuild (decompress) the key from
     /// its bytes on every verification.
     pub verifying: HashMap<String, VerifyingKey>,
@@ -116,7 +118,8 @@ impl Keys {
         let jwks = json!({ "keys": materials.iter().map(jwk).collect::<Vec<_>>() });
         Ok(Keys {
             current_kid: current.kid.clone(),
-            encoding: EncodingKey::from_ed_der(&current.private_der),
+            signing: SigningKey::from_pkcs8_der(&current.private_der)
+                .map_err(|e| KeyError(format!("key {}: {e}", current.kid)))?,
             verifying,
             jwks,
         })

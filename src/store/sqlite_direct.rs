@@ -17,10 +17,17 @@
 //! write lock for each batch, so it queues with SeaORM's writers instead of
 //! spinning in SQLite's busy handler.
 //!
+//! Checkpoints (copying the WAL back into the database file, with fsyncs)
+//! run on a thread of their own, not in whichever commit crosses SQLite's
+//! 1,000-page mark: in the writer's commits they cost the refresh grant a
+//! third of its throughput (6,200 vs 9,000/s) and its p99 went to 13 ms.
+//! See `run_checkpoints` and `run_writer` for how the WAL stays bounded.
+//!
 //! Dates are written the way sqlx writes `DateTime<Utc>` (RFC 3339, as many
 //! fraction digits as needed), so both sides read and compare each other's rows.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,12 +51,24 @@ const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
 /// behind another process (a CLI command) through SQLite's busy handler.
 const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How often the checkpoint thread copies the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+/// How large the WAL may grow (in 4 KiB pages) before the writer starts it
+/// over. Each start costs the writer an fsync of the database (1–5 ms
+/// here), so it should be rare: 32,768 pages is about half a second of
+/// full refresh load and keeps p99 under 9 ms (16,384: 13 ms).
+const RESTART_AT_FRAMES: i64 = 32_768;
+/// What is left of the WAL file after it starts over.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
 /// The direct path to one SQLite file.
 #[derive(Clone)]
 pub(super) struct Direct {
     path: Arc<PathBuf>,
     readers: Arc<Mutex<Vec<Connection>>>,
     writer: mpsc::Sender<Job>,
+    /// Dropped with the last handle, which stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 struct Job {
@@ -67,16 +86,23 @@ impl Direct {
         path: &Path,
         write_lock: Arc<tokio::sync::Mutex<()>>,
     ) -> Result<Self, StoreError> {
+        let backfilled = Arc::new(AtomicBool::new(false));
         let conn = open(path, WRITE_BUSY_TIMEOUT)?;
         let (writer, jobs) = mpsc::channel(4 * MAX_BATCH);
-        std::thread::Builder::new()
-            .name("tessera-rotation".into())
-            .spawn(move || run_writer(conn, write_lock, jobs))
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
+        let copied = backfilled.clone();
+        spawn("tessera-rotation", move || {
+            run_writer(conn, write_lock, jobs, copied)
+        })?;
+        let conn = open(path, WRITE_BUSY_TIMEOUT)?;
+        let (checkpoints, stop) = std::sync::mpsc::channel();
+        spawn("tessera-checkpoint", move || {
+            run_checkpoints(conn, stop, backfilled)
+        })?;
         Ok(Direct {
             path: Arc::new(path.to_path_buf()),
             readers: Arc::new(Mutex::new(Vec::new())),
             writer,
+            _checkpoints: checkpoints,
         })
     }
 
@@ -123,6 +149,15 @@ impl Direct {
         })
     }
 
+    /// Copies the whole WAL into the database and empties it, so that the
+    /// next start need not read it back. For a shutdown: waits (up to the
+    /// busy timeout) for readers and writers still at work.
+    pub(super) fn checkpoint_all(&self) -> Result<(), StoreError> {
+        let conn = open(&self.path, WRITE_BUSY_TIMEOUT)?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(store_error)
+    }
+
     /// Queues a rotation for the writer thread and waits for its outcome.
     pub(super) async fn rotate(
         &self,
@@ -147,16 +182,59 @@ fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(store_error)?;
     conn.busy_timeout(busy_timeout).map_err(store_error)?;
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
+    )
+    .map_err(store_error)?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
         .map_err(store_error)?;
     Ok(conn)
 }
 
+fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(work)
+        .map(drop)
+        .map_err(|e| StoreError::Unavailable(format!("cannot start {name}: {e}")))
+}
+
+/// Copies the WAL back into the database every `CHECKPOINT_EVERY` until
+/// `stop`'s sender is dropped. Passive: never waits for, nor blocks, the
+/// writer or a reader. Once the WAL holds `RESTART_AT_FRAMES`, it asks the
+/// writer (through `backfilled`) to copy the last frames and start it over.
+fn run_checkpoints(
+    conn: Connection,
+    stop: std::sync::mpsc::Receiver<()>,
+    backfilled: Arc<AtomicBool>,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        match checkpoint(&conn) {
+            Ok(frames) if frames >= RESTART_AT_FRAMES => backfilled.store(true, Ordering::Release),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+        }
+    }
+}
+
+/// A passive checkpoint; returns the number of frames in the WAL.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+}
+
 /// The writer thread: ends when every `Direct` handle is gone.
+///
+/// When the checkpoint thread asks, it finishes a checkpoint between two
+/// batches: SQLite starts the WAL over only once it is copied whole, which
+/// the checkpoint thread never sees while the writer keeps appending (left
+/// to it alone, the WAL grew by 200 MiB a second). The other thread has
+/// copied all but the last few milliseconds of it by then.
 fn run_writer(
     mut conn: Connection,
     write_lock: Arc<tokio::sync::Mutex<()>>,
     mut jobs: mpsc::Receiver<Job>,
+    backfilled: Arc<AtomicBool>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
@@ -184,6 +262,11 @@ fn run_writer(
                     let _ = job.reply.send(Err(store_error_ref(&e)));
                 }
             }
+        }
+        if backfilled.swap(false, Ordering::Acquire)
+            && let Err(e) = checkpoint(&conn)
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
 }

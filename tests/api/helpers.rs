@@ -194,6 +194,23 @@ impl TestApp {
         self.logs.lock().expect("logs lock").join("\n")
     }
 
+    /// Stops the server the way an operator does (SIGTERM) and waits up to
+    /// 10 s for it to exit; `true` if it exited with success.
+    pub fn stop_gracefully(&mut self) -> bool {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        false
+    }
+
     /// Stops the server (SIGKILL) and starts it again on the same database.
     /// The address changes.
     pub async fn restart(&mut self) {

@@ -108,6 +108,41 @@ async fn users_and_clients_created_with_the_cli_survive_a_restart() {
     token_success(res).await;
 }
 
+/// The SQLite file a test server uses.
+fn sqlite_path(app: &TestApp) -> String {
+    app.database_url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .expect("path")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_graceful_stop_leaves_everything_in_the_sqlite_file() {
+    if crate::backend::is_postgres() {
+        return; // a file of SQLite's
+    }
+    let mut app = spawn_app().await;
+    let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut refresh = str_field(&login, "refresh_token").to_string();
+    for _ in 0..20 {
+        let res = token_success(app.refresh(&refresh).await).await;
+        refresh = str_field(&res, "refresh_token").to_string();
+    }
+
+    assert!(app.stop_gracefully(), "logs:\n{}", app.logs());
+
+    // Nothing left in the write-ahead log: the file alone is the database
+    // (a copy of it is a backup), and the next start has nothing to replay.
+    let wal = std::fs::metadata(format!("{}-wal", sqlite_path(&app)))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert_eq!(wal, 0, "bytes left in the WAL");
+    app.restart().await;
+    token_success(app.refresh(&refresh).await).await;
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
@@ -116,14 +151,7 @@ async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
         return; // a file of SQLite's
     }
     let app = crate::helpers::spawn_app().await;
-    let path = app
-        .database_url
-        .trim_start_matches("sqlite://")
-        .split('?')
-        .next()
-        .expect("path")
-        .to_string();
-    let mode = std::fs::metadata(&path)
+    let mode = std::fs::metadata(sqlite_path(&app))
         .expect("database file")
         .permissions()
         .mode();
