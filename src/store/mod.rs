@@ -160,7 +160,11 @@ impl Store {
         };
         match (file, write_lock) {
             (Some(path), Some(lock)) => {
-                store.direct = Some(sqlite_direct::Direct::open(Path::new(path), lock)?);
+                store.direct = Some(sqlite_direct::Direct::open(
+                    Path::new(path),
+                    lock,
+                    Default::default(),
+                )?);
             }
             _ => store.rotations = Some(rotation::RotationQueue::spawn(store.clone())),
         }
