@@ -108,6 +108,12 @@ struct Args {
     /// Password-grant workers flooding the server in the `mixed` scenario [default: 64; 4 with --smoke]
     #[arg(long)]
     flood: Option<usize>,
+    /// Distinct access tokens the `introspect` scenario cycles through. Up to
+    /// 8 are users' tokens; more are client_credentials tokens minted first.
+    /// Above the server's cache of verified tokens (4,096), nearly every
+    /// request pays the signature check.
+    #[arg(long, default_value_t = 8)]
+    introspect_tokens: usize,
     /// Where the JSON results go
     #[arg(long, default_value = "target/bench-results.json")]
     json: PathBuf,
@@ -160,6 +166,7 @@ struct Config {
     users: usize,
     sessions_per_worker: usize,
     flood: usize,
+    introspect_tokens: usize,
     json: PathBuf,
     smoke: bool,
     server_args: Vec<String>,
@@ -197,6 +204,7 @@ impl Config {
             users: pick(args.users, 100, 10).max(1),
             sessions_per_worker: args.sessions_per_worker.max(1),
             flood: pick(args.flood, 64, 4),
+            introspect_tokens: args.introspect_tokens.max(1),
             json: args.json,
             smoke,
             server_args: args.server_args,
@@ -1917,8 +1925,49 @@ async fn access_tokens(ctx: &Ctx, count: usize) -> anyhow::Result<Vec<String>> {
     Ok(tokens)
 }
 
+/// `count` client_credentials access tokens, minted by 8 workers.
+async fn service_tokens(ctx: &Ctx, count: usize) -> anyhow::Result<Vec<String>> {
+    let mut minting = Vec::new();
+    for w in 0..8 {
+        let http = http_client()?;
+        let url = ctx.urls.token.clone();
+        let auth = ctx.service_auth.clone();
+        let share = count / 8 + usize::from(w < count % 8);
+        minting.push(tokio::spawn(async move {
+            let mut tokens = Vec::with_capacity(share);
+            for _ in 0..share {
+                let body = send(
+                    http.post(&url)
+                        .header(AUTHORIZATION, auth.clone())
+                        .header(CONTENT_TYPE, FORM)
+                        .body("grant_type=client_credentials"),
+                )
+                .await
+                .map_err(|o| match o {
+                    Outcome::Fail { kind, sample } => {
+                        anyhow!("client_credentials failed: {kind}: {sample}")
+                    }
+                    Outcome::Ok => anyhow!("client_credentials failed"),
+                })?;
+                let t: Tokens = serde_json::from_slice(&body)?;
+                tokens.push(t.access_token);
+            }
+            anyhow::Ok(tokens)
+        }));
+    }
+    let mut tokens = Vec::with_capacity(count);
+    for m in minting {
+        tokens.extend(m.await??);
+    }
+    Ok(tokens)
+}
+
 async fn introspect_scenario(ctx: &Ctx) -> anyhow::Result<Vec<ScenarioResult>> {
-    let tokens = access_tokens(ctx, 8).await?;
+    let wanted = ctx.config.introspect_tokens;
+    let mut tokens = access_tokens(ctx, wanted.min(8)).await?;
+    if wanted > tokens.len() {
+        tokens.extend(service_tokens(ctx, wanted - tokens.len()).await?);
+    }
     let bodies: Arc<Vec<String>> = Arc::new(
         tokens
             .iter()
@@ -1932,9 +1981,11 @@ async fn introspect_scenario(ctx: &Ctx) -> anyhow::Result<Vec<ScenarioResult>> {
         let urls = Arc::clone(&ctx.urls);
         let auth = ctx.service_auth.clone();
         let bodies = Arc::clone(&bodies);
+        // Workers start spread over the tokens, so that with many tokens
+        // they do not present the same one at the same time.
+        let mut i = w * bodies.len() / ctx.config.concurrency.max(1);
         handles.push(tokio::spawn(async move {
             let mut stats = Stats::default();
-            let mut i = w;
             while window.open() {
                 let body = bodies[i % bodies.len()].clone();
                 i += 1;
@@ -1961,7 +2012,7 @@ async fn introspect_scenario(ctx: &Ctx) -> anyhow::Result<Vec<ScenarioResult>> {
         window,
         vec![("introspect", ctx.config.concurrency, handles)],
         Some(format!(
-            "access tokens of {} users, Basic-authenticated confidential client",
+            "{} distinct access tokens, Basic-authenticated confidential client",
             tokens.len()
         )),
     )
@@ -2444,6 +2495,7 @@ fn render(
             "users": config.users,
             "sessions_per_worker": config.sessions_per_worker,
             "flood": config.flood,
+            "introspect_tokens": config.introspect_tokens,
                         "preload_tokens": config.preload_tokens,
             "analyze": config.analyze,
             "server_args": config.server_args,

@@ -97,6 +97,8 @@ pub struct Keys {
     pub verifying: HashMap<String, VerifyingKey>,
     /// The JWKS document, rendered once.
     pub jwks: serde_json::Value,
+    /// Tokens these keys were found to have signed.
+    pub verified: super::jwt::VerifiedTokens,
 }
 
 impl Keys {
@@ -122,6 +124,7 @@ impl Keys {
                 .map_err(|e| KeyError(format!("key {}: {e}", current.kid)))?,
             verifying,
             jwks,
+            verified: Default::default(),
         })
     }
 }
