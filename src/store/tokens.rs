@@ -38,22 +38,22 @@ pub struct NewRefreshToken {
 }
 
 impl NewRefreshToken {
-    pub(super) fn to_active(&self, now: DateTime<Utc>) -> refresh_token::ActiveModel {
+    pub(super) fn into_active(self, now: DateTime<Utc>) -> refresh_token::ActiveModel {
         refresh_token::ActiveModel {
-            id: Set(self.id.clone()),
-            token_hash: Set(self.token_hash.clone()),
-            user_id: Set(self.user_id.clone()),
-            client_id: Set(self.client_id.clone()),
-            session_id: Set(self.session_id.clone()),
-            parent_id: Set(self.parent_id.clone()),
+            id: Set(self.id),
+            token_hash: Set(self.token_hash),
+            user_id: Set(self.user_id),
+            client_id: Set(self.client_id),
+            session_id: Set(self.session_id),
+            parent_id: Set(self.parent_id),
             replaced_by_id: Set(None),
             scope: Set(self.scope.to_string()),
             created_at: Set(now),
             expires_at: Set(self.expires_at),
             revoked_at: Set(None),
             revoked_reason: Set(None),
-            created_by_ip: Set(self.created_by_ip.clone()),
-            user_agent: Set(self.user_agent.clone()),
+            created_by_ip: Set(self.created_by_ip),
+            user_agent: Set(self.user_agent),
         }
     }
 }
@@ -94,7 +94,7 @@ impl Store {
         session::Entity::insert(session)
             .exec_without_returning(txn.conn())
             .await?;
-        refresh_token::Entity::insert(first_token.to_active(now))
+        refresh_token::Entity::insert(first_token.into_active(now))
             .exec_without_returning(txn.conn())
             .await?;
         txn.commit().await
