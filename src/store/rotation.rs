@@ -1,4 +1,5 @@
-//! The refresh write path: one writer task per process group-commits the
+//! The refresh write path on PostgreSQL (a SQLite file has its own, in
+//! `sqlite_direct.rs`): one writer task per process group-commits the
 //! rotations that arrive while it is busy.
 //!
 //! A rotation on its own costs a transaction of five round trips

@@ -10,9 +10,12 @@ const HOT_QUERIES: &[&str] = &[
     // refresh grant: find and retire the presented token
     "SELECT * FROM refresh_tokens WHERE token_hash = 'x'",
     // the batched rotation: many tokens retired by one conditional update
+    // (PostgreSQL's batches; a SQLite file retires one token per statement)
     "UPDATE refresh_tokens SET revoked_at = '2026-01-01', revoked_reason = 'rotated' \
      WHERE token_hash IN ('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l') \
      AND revoked_at IS NULL",
+    "UPDATE refresh_tokens SET revoked_at = '2026-01-01', revoked_reason = 'rotated', \
+     replaced_by_id = 'y' WHERE token_hash = 'x' AND revoked_at IS NULL",
     // reuse detection and revocation: every token of a session
     "SELECT * FROM refresh_tokens WHERE session_id = 'x'",
     // listings: a user's tokens and sessions
