@@ -1,6 +1,9 @@
 //! RFC 9068 access tokens: JWTs with `typ: at+jwt`, signed with the ring's
 //! current key and verified against any published key.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -8,10 +11,6 @@ use ed25519_dalek::{Signature, Signer, Verifier};
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use sha2::{Digest, Sha256};
 
 use super::keys::{ALGORITHM, KeyRing, Keys};

@@ -28,11 +28,31 @@ use super::{Store, StoreError};
 /// statements stay far below SQLite's and PostgreSQL's parameter limits.
 pub(super) const MAX_BATCH: usize = 256;
 
-struct Job {
-    presented_hash: String,
+/// A rotation waiting for a writer, with where its outcome goes.
+pub(super) struct Job {
+    pub(super) presented_hash: String,
+    pub(super) successor: NewRefreshToken,
+    pub(super) now: DateTime<Utc>,
+    pub(super) reply: oneshot::Sender<Result<RotateOutcome, StoreError>>,
+}
+
+/// Queues a rotation for the writer behind `writer` and waits for its outcome.
+pub(super) async fn submit(
+    writer: &mpsc::Sender<Job>,
+    presented_hash: &str,
     successor: NewRefreshToken,
     now: DateTime<Utc>,
-    reply: oneshot::Sender<Result<RotateOutcome, StoreError>>,
+) -> Result<RotateOutcome, StoreError> {
+    let (reply, answer) = oneshot::channel();
+    let job = Job {
+        presented_hash: presented_hash.to_string(),
+        successor,
+        now,
+        reply,
+    };
+    let stopped = || StoreError::Unavailable("the rotation writer has stopped".into());
+    writer.send(job).await.map_err(|_| stopped())?;
+    answer.await.map_err(|_| stopped())?
 }
 
 /// The handle requests submit rotations through.
@@ -104,16 +124,7 @@ impl Store {
                 .next()
                 .unwrap_or(RotateOutcome::AlreadyRetired));
         };
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            presented_hash: presented_hash.to_string(),
-            successor,
-            now,
-            reply,
-        };
-        let stopped = || StoreError::Unavailable("the rotation writer has stopped".into());
-        queue.sender.send(job).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        submit(&queue.sender, presented_hash, successor, now).await
     }
 
     /// Rotates many tokens in one transaction; returns one outcome per

@@ -35,11 +35,12 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use entity::user;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use sea_orm::DbErr;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
+use super::StoreError;
 use super::metrics;
+use super::rotation::{Job, MAX_BATCH, submit};
 use super::tokens::{NewRefreshToken, ROTATED, RotateOutcome};
-use super::{StoreError, rotation::MAX_BATCH};
 use crate::domain::{RefreshTokenRecord, Scope, User};
 
 /// Idle reader connections kept open; more are opened under load and closed after.
@@ -84,13 +85,6 @@ pub(super) struct Direct {
     writer: mpsc::Sender<Job>,
     /// Dropped with the last handle, which stops the checkpoint thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
-}
-
-struct Job {
-    presented_hash: String,
-    successor: NewRefreshToken,
-    now: DateTime<Utc>,
-    reply: oneshot::Sender<Result<RotateOutcome, StoreError>>,
 }
 
 impl Direct {
@@ -181,16 +175,7 @@ impl Direct {
         successor: NewRefreshToken,
         now: DateTime<Utc>,
     ) -> Result<RotateOutcome, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            presented_hash: presented_hash.to_string(),
-            successor,
-            now,
-            reply,
-        };
-        let stopped = || StoreError::Unavailable("the rotation writer has stopped".into());
-        self.writer.send(job).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        submit(&self.writer, presented_hash, successor, now).await
     }
 }
 
@@ -449,6 +434,7 @@ fn store_error_ref(e: &rusqlite::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use chrono::Timelike;
+    use tokio::sync::oneshot;
 
     use super::*;
     use crate::domain::{Email, GrantType};
