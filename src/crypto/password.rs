@@ -236,6 +236,26 @@ mod tests {
         assert!(dummy_hash().starts_with("$argon2id$"));
     }
 
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_instead_of_waiting() {
+        let pool = PasswordHasherPool::new(1);
+        // One job running and `QUEUE_PER_THREAD` waiting, at most: the rest
+        // are turned away at once.
+        let jobs = (0..PasswordHasherPool::QUEUE_PER_THREAD + 2)
+            .map(|_| pool.run(|_| std::thread::sleep(std::time::Duration::from_millis(2))));
+        let results = futures_util::future::join_all(jobs).await;
+        let busy = results
+            .iter()
+            .filter(|r| matches!(r, Err(HashError::Busy)))
+            .count();
+        assert!(busy >= 1, "no job was turned away");
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Ok(()) | Err(HashError::Busy)))
+        );
+    }
+
     #[test]
     fn policy_rejects_short_and_huge_passwords() {
         assert!(check_policy("short").is_err());

@@ -97,3 +97,16 @@ impl From<HashError> for OAuthError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_many_logins_at_once_is_a_retryable_error() {
+        assert!(matches!(
+            OAuthError::from(HashError::Busy),
+            OAuthError::TemporarilyUnavailable
+        ));
+    }
+}
