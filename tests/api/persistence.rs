@@ -161,3 +161,45 @@ async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
         "the database holds the signing keys: mode {mode:o}"
     );
 }
+
+#[tokio::test]
+async fn a_postgresql_on_this_machine_is_reached_without_tls() {
+    if !crate::backend::is_postgres() {
+        return; // SQLite has no connections to look at
+    }
+    let app = spawn_app().await;
+    let local = [
+        "@127.0.0.1:",
+        "@localhost:",
+        "@[::1]:",
+        "@127.0.0.1/",
+        "@localhost/",
+    ];
+    if !local.iter().any(|host| app.database_url.contains(host)) {
+        return; // a PostgreSQL elsewhere: TLS is its URL's to choose
+    }
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    // The server's connections, seen from PostgreSQL (this one excluded).
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(&app.database_url)
+        .await
+        .expect("connect");
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
+        ))
+        .await
+        .expect("pg_stat_ssl");
+    let ssl: Vec<bool> = rows
+        .iter()
+        .map(|row| row.try_get("", "ssl").expect("ssl"))
+        .collect();
+    assert!(!ssl.is_empty(), "the server holds no connection");
+    assert!(
+        ssl.iter().all(|on| !on),
+        "TLS on a loopback connection: {ssl:?}"
+    );
+}
