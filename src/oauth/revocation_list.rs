@@ -159,14 +159,8 @@ impl RevocationList {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_reload_that_read_before_a_revocation_does_not_undo_it() {
-        let mut sets = Sets::default();
-        let started = Instant::now();
-        // The revocation lands while the reload's queries run...
-        sets.record(Change::SessionRevoked("s1".into()));
-        sets.record(Change::UserDisabled("u1".into(), true));
-        // ...and the snapshot they read does not have it.
+    /// A reload whose queries started at `started` and found nothing.
+    fn rebuild_from_empty_database(sets: &mut Sets, started: Instant) {
         let now = Utc::now();
         sets.rebuild(
             HashSet::new(),
@@ -176,6 +170,17 @@ mod tests {
             now,
             started,
         );
+    }
+
+    #[test]
+    fn a_reload_that_read_before_a_revocation_does_not_undo_it() {
+        let mut sets = Sets::default();
+        let started = Instant::now();
+        // The revocation lands while the reload's queries run...
+        sets.record(Change::SessionRevoked("s1".into()));
+        sets.record(Change::UserDisabled("u1".into(), true));
+        // ...and the snapshot they read does not have it.
+        rebuild_from_empty_database(&mut sets, started);
         assert!(sets.sessions.contains("s1"));
         assert!(sets.users.contains("u1"));
     }
