@@ -190,16 +190,8 @@ mod tests {
         let mut sets = Sets::default();
         sets.record(Change::UserDisabled("u1".into(), true));
         let started = Instant::now();
-        let now = Utc::now();
         // Re-enabled elsewhere: the database no longer lists the user.
-        sets.rebuild(
-            HashSet::new(),
-            HashSet::new(),
-            HashSet::new(),
-            now,
-            now,
-            started,
-        );
+        rebuild_from_empty_database(&mut sets, started);
         assert!(!sets.users.contains("u1"));
         assert!(sets.recent.is_empty());
     }
