@@ -5,7 +5,7 @@
 //! of its own, one per core, at a lower priority: the rest wait their turn in
 //! a bounded queue without holding a thread or 19 MiB each.
 
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, Version};
@@ -41,7 +41,7 @@ const IDLE_FREE_AFTER: Duration = Duration::from_millis(500);
 /// The queue is bounded; past it, callers are told to come back later.
 #[derive(Clone)]
 pub struct PasswordHasherPool {
-    jobs: mpsc::SyncSender<Job>,
+    jobs: flume::Sender<Job>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,10 +59,11 @@ impl PasswordHasherPool {
 
     pub fn new(threads: usize) -> Self {
         let threads = threads.max(1);
-        let (jobs, queue) = mpsc::sync_channel::<Job>(threads * Self::QUEUE_PER_THREAD);
-        let queue = Arc::new(Mutex::new(queue));
+        // Every thread waits on the queue itself (no lock around a wait), so
+        // each one notices on its own that it has been idle.
+        let (jobs, queue) = flume::bounded::<Job>(threads * Self::QUEUE_PER_THREAD);
         for n in 0..threads {
-            let queue = Arc::clone(&queue);
+            let queue = queue.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
@@ -72,14 +73,10 @@ impl PasswordHasherPool {
                     // glibc would keep the freed blocks anyway.
                     let mut memory = Vec::new();
                     loop {
-                        let job = match queue.lock() {
-                            Ok(queue) => queue.recv_timeout(IDLE_FREE_AFTER),
-                            Err(poisoned) => poisoned.into_inner().recv_timeout(IDLE_FREE_AFTER),
-                        };
-                        match job {
+                        match queue.recv_timeout(IDLE_FREE_AFTER) {
                             Ok(job) => job(&mut memory),
-                            Err(mpsc::RecvTimeoutError::Timeout) => memory = Vec::new(),
-                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                            Err(flume::RecvTimeoutError::Timeout) => memory = Vec::new(),
+                            Err(flume::RecvTimeoutError::Disconnected) => return,
                         }
                     }
                 });
@@ -123,8 +120,8 @@ impl PasswordHasherPool {
             let _ = reply.send(span.in_scope(|| job(memory)));
         });
         self.jobs.try_send(job).map_err(|e| match e {
-            mpsc::TrySendError::Full(_) => HashError::Busy,
-            mpsc::TrySendError::Disconnected(_) => {
+            flume::TrySendError::Full(_) => HashError::Busy,
+            flume::TrySendError::Disconnected(_) => {
                 HashError::Failed("the hashing threads are gone".into())
             }
         })?;
@@ -234,6 +231,35 @@ mod tests {
         let pool = PasswordHasherPool::new(1);
         assert!(!pool.verify("anything".into(), None).await.expect("runs"));
         assert!(dummy_hash().starts_with("$argon2id$"));
+    }
+
+    /// The working memory each of two threads holds, asked of both at once
+    /// (each probe waits a little, so one thread cannot take both).
+    async fn memory_held(pool: &PasswordHasherPool) -> [usize; 2] {
+        let probe = || {
+            pool.run(|memory| {
+                std::thread::sleep(Duration::from_millis(50));
+                memory.len()
+            })
+        };
+        let (a, b) = tokio::join!(probe(), probe());
+        [a.expect("probe"), b.expect("probe")]
+    }
+
+    #[tokio::test]
+    async fn every_hashing_thread_returns_its_memory_when_idle() {
+        let pool = PasswordHasherPool::new(2);
+        let (a, b) = tokio::join!(
+            pool.verify("first password".into(), None),
+            pool.verify("second password".into(), None),
+        );
+        a.expect("a");
+        b.expect("b");
+        assert!(memory_held(&pool).await.iter().any(|&blocks| blocks > 0));
+
+        tokio::time::sleep(IDLE_FREE_AFTER * 3).await;
+
+        assert_eq!(memory_held(&pool).await, [0, 0]);
     }
 
     #[tokio::test]
