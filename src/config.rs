@@ -7,6 +7,9 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
+mod ops;
+pub use ops::{LogFormat, Ops, OpsArgs};
+
 /// The database used when neither `--database-url`, `TESSERA_DATABASE_URL`
 /// nor `DATABASE_URL` is set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tessera.db?mode=rwc";
@@ -138,6 +141,8 @@ pub struct ServeArgs {
           default_value_t = crate::graphql::Limits::DEFAULT_MAX_COMPLEXITY as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub graphql_max_complexity: u32,
+    #[command(flatten)]
+    pub ops: OpsArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +284,7 @@ pub struct Settings {
     /// `None`: no background purge.
     pub purge_interval: Option<Duration>,
     pub graphql_limits: crate::graphql::Limits,
+    pub ops: Ops,
 }
 
 impl TryFrom<ServeArgs> for Settings {
@@ -319,6 +325,7 @@ impl TryFrom<ServeArgs> for Settings {
                 max_depth: args.graphql_max_depth as usize,
                 max_complexity: args.graphql_max_complexity as usize,
             },
+            ops: Ops::from(&args.ops),
         })
     }
 }

@@ -33,7 +33,12 @@ async fn run() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    telemetry::init();
+    let log_format = match &cli.command {
+        None => cli.serve.ops.log_format,
+        Some(Command::Serve(args)) => args.ops.log_format,
+        Some(_) => tessera::config::LogFormat::Text,
+    };
+    telemetry::init(log_format);
     let result = match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
@@ -57,7 +62,12 @@ async fn run() -> ExitCode {
 }
 
 async fn serve(args: tessera::config::ServeArgs) -> anyhow::Result<()> {
+    let check_only = args.ops.check_config;
     let settings = Settings::try_from(args).map_err(anyhow::Error::msg)?;
+    if check_only {
+        println!("{}", serde_json::json!({ "config": "ok" }));
+        return Ok(());
+    }
     Application::build(settings)
         .await?
         .run_until_stopped()

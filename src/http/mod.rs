@@ -9,7 +9,10 @@ mod oauth;
 mod wellknown;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use std::time::Duration;
+
+use axum::extract::MatchedPath;
+use axum::http::{HeaderName, Request, Response};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -34,17 +37,37 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
-        // Only the path is recorded: a query string could carry anything.
+        // The route (the pattern that matched, bounded) and the path, never
+        // the query string: it could carry anything.
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("unmatched", MatchedPath::as_str);
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), route, path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(access_log),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// One line per answered request, at debug under `tessera::access` (turn it
+/// on with `RUST_LOG=info,tessera::access=debug`): at info, the line would
+/// cost a few per cent of a refresh's CPU, and the metrics count the same.
+fn access_log<B>(response: &Response<B>, latency: Duration, _span: &tracing::Span) {
+    tracing::debug!(
+        target: "tessera::access",
+        status = response.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "request answered"
+    );
 }

@@ -35,7 +35,12 @@ impl TokenService {
     pub async fn rotate_signing_key(&self) -> Result<KeyMaterial, KeyRotationError> {
         let key = rotate_key(&self.store).await?;
         self.reload_keys().await?;
-        tracing::info!(kid = %key.kid, "signing key rotated");
+        tracing::info!(
+            target: "tessera::security",
+            event = crate::telemetry::events::SIGNING_KEY_ROTATED,
+            kid = %key.kid,
+            "signing key rotated"
+        );
         Ok(key)
     }
 

@@ -76,3 +76,41 @@ fn an_unreachable_database_is_one_clear_error() {
     assert!(stderr.contains("error"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn an_unknown_log_format_is_refused() {
+    assert_refused(&["--log-format", "xml"], &[], "log-format");
+    assert_refused(&[], &[("TESSERA_LOG_FORMAT", "yaml")], "log-format");
+}
+
+#[test]
+fn check_config_accepts_good_settings_and_serves_nothing() {
+    let out = Command::new(BIN)
+        .args(["serve", "--check-config", "--bind", "127.0.0.1:1"])
+        .env(
+            "TESSERA_DATABASE_URL",
+            "postgres://nobody@unreachable.invalid/none",
+        )
+        .env("TESSERA_SHUTDOWN_TIMEOUT", "20s")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tessera");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"{"config":"ok"}"#
+    );
+}
+
+#[test]
+fn check_config_refuses_bad_settings() {
+    assert_refused(
+        &["--check-config", "--shutdown-timeout", "soon"],
+        &[],
+        "shutdown-timeout",
+    );
+}

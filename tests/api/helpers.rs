@@ -139,7 +139,11 @@ fn start(
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                    // Text (`… http://ADDR`) or JSON (`…http://ADDR","target":…`).
+                    let addr: String = rest
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != '"')
+                        .collect();
                     let _ = tx.send(addr);
                 }
                 logs.lock().expect("logs lock").push(line);

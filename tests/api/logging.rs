@@ -5,8 +5,10 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use serde_json::Value;
+
 use crate::helpers::{
-    TestApp, assert_oauth_error, form_encode, spawn_app, str_field, token_success,
+    TestApp, assert_oauth_error, form_encode, spawn_app, spawn_app_with, str_field, token_success,
 };
 
 const EMAIL: &str = "grace@example.com";
@@ -90,11 +92,21 @@ async fn settled_logs(app: &TestApp) -> String {
 #[tokio::test]
 async fn the_logs_never_contain_tokens_passwords_or_client_secrets() {
     let app = spawn_app().await;
+    assert_no_secret_logged(&app).await;
+}
 
-    let tokens = exercise(&app).await;
-    reuse(&app, &tokens[1]).await;
+#[tokio::test]
+async fn the_json_logs_never_contain_tokens_passwords_or_client_secrets() {
+    let app = spawn_app_with(&["--log-format", "json"]).await;
+    assert_no_secret_logged(&app).await;
+}
 
-    let logs = settled_logs(&app).await;
+/// Runs the whole lifecycle (a reuse included) and scans every line.
+async fn assert_no_secret_logged(app: &TestApp) {
+    let tokens = exercise(app).await;
+    reuse(app, &tokens[1]).await;
+
+    let logs = settled_logs(app).await;
     assert!(!logs.is_empty(), "the server logs something");
     for token in &tokens {
         assert!(
@@ -139,4 +151,75 @@ async fn refresh_token_reuse_is_logged_as_a_security_event() {
             .any(|line| line.to_ascii_lowercase().contains("reuse")),
         "no log line mentions the reuse:\n{logs}"
     );
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_request_context_and_event_names() {
+    let app = spawn_app_with(&["--log-format", "json"]).await;
+
+    let tokens = exercise(&app).await;
+    reuse(&app, &tokens[1]).await;
+
+    let logs = settled_logs(&app).await;
+    // stdout carries the first-start block as text; every log line is JSON.
+    let objects: Vec<Value> = logs
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        objects.iter().all(|o| o["timestamp"].is_string()
+            && o["level"].is_string()
+            && o["target"].is_string()),
+        "a line without timestamp, level or target:\n{logs}"
+    );
+    let answered = objects
+        .iter()
+        .find(|o| o["message"] == "request answered" && o["span"]["route"] == "/oauth/token")
+        .unwrap_or_else(|| panic!("no request line for /oauth/token:\n{logs}"));
+    assert!(answered["status"].is_u64(), "{answered}");
+    assert!(answered["latency_ms"].is_number(), "{answered}");
+    assert!(answered["span"]["request_id"].is_string(), "{answered}");
+    let reuse = objects
+        .iter()
+        .find(|o| o["event"] == "refresh_token_reuse")
+        .unwrap_or_else(|| panic!("no refresh_token_reuse event:\n{logs}"));
+    assert_eq!(reuse["target"], "tessera::security");
+    assert_eq!(reuse["level"], "WARN");
+}
+
+#[tokio::test]
+async fn a_lockout_and_a_disabled_users_login_and_a_key_rotation_are_security_events() {
+    let app = spawn_app_with(&["--log-format", "json", "--lockout-threshold", "1"]).await;
+    app.create_user(EMAIL, PASSWORD);
+    let wrong = app.password_grant(EMAIL, WRONG_PASSWORD, &[]).await;
+    assert_oauth_error(wrong, 400, "invalid_grant").await;
+    let locked = settled_logs(&app).await;
+    assert!(locked.contains(r#""event":"account_locked""#), "{locked}");
+
+    let other = "heidi@example.com";
+    let id = app.create_user(other, PASSWORD);
+    let admin = app
+        .login(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let disable = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(str_field(&admin, "access_token"))
+        .json(&serde_json::json!({
+            "query": "mutation($id: ID!) { setUserDisabled(userId: $id, disabled: true) { id } rotateSigningKey { kid } }",
+            "variables": { "id": id },
+        }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(disable.status(), 200);
+    let refused = app.password_grant(other, PASSWORD, &[]).await;
+    assert_oauth_error(refused, 400, "invalid_grant").await;
+
+    let logs = settled_logs(&app).await;
+    assert!(logs.contains(r#""event":"user_disabled_set""#), "{logs}");
+    assert!(logs.contains(r#""event":"disabled_user_login""#), "{logs}");
+    assert!(logs.contains(r#""event":"signing_key_rotated""#), "{logs}");
+    assert!(!logs.contains(PASSWORD) && !logs.contains(WRONG_PASSWORD));
 }

@@ -105,6 +105,7 @@ impl TokenService {
             if locked {
                 tracing::warn!(
                     target: "tessera::security",
+                    event = crate::telemetry::events::ACCOUNT_LOCKED,
                     user_id = %user.id,
                     "account locked after repeated failed passwords"
                 );
@@ -112,6 +113,12 @@ impl TokenService {
             return Err(refused());
         }
         if user.disabled {
+            tracing::warn!(
+                target: "tessera::security",
+                event = crate::telemetry::events::DISABLED_USER_LOGIN,
+                user_id = %user.id,
+                "a disabled user tried to log in"
+            );
             return Err(refused());
         }
         if user.failed_logins > 0 || user.locked_until.is_some() {

@@ -129,6 +129,7 @@ impl TokenService {
         });
         tracing::warn!(
             target: "tessera::security",
+            event = crate::telemetry::events::REFRESH_TOKEN_REUSE,
             token_id = %token.id,
             session_id = %token.session_id,
             user_id = %token.user_id,

@@ -158,7 +158,13 @@ impl TokenService {
         if disabled {
             self.revoke_user_sessions(user_id, None, reason).await?;
         }
-        tracing::info!(%user_id, disabled, "user disabled flag set");
+        tracing::info!(
+            target: "tessera::security",
+            event = crate::telemetry::events::USER_DISABLED_SET,
+            %user_id,
+            disabled,
+            "user disabled flag set"
+        );
         Ok(user)
     }
 }
