@@ -1,6 +1,7 @@
 //! First start: on an empty database, make an admin and a public client, and
 //! print how to get a token, so that a newcomer is one paste away from one.
 
+use std::io::Write;
 use std::net::SocketAddr;
 
 use chrono::Utc;
@@ -67,24 +68,61 @@ pub async fn run(store: &Store, bind: SocketAddr) -> anyhow::Result<()> {
     } else {
         bind.to_string()
     };
-    let password_arg = if generated {
-        println!(
-            "Created the admin user {} with the generated password:\n\n    {password}\n",
-            admin.email
-        );
-        println!("It is shown only this once.");
-        format!("'password={password}'")
-    } else {
-        println!(
-            "Created the admin user {} with the password from TESSERA_ADMIN_PASSWORD.",
-            admin.email
-        );
-        "\"password=$TESSERA_ADMIN_PASSWORD\"".to_string()
-    };
-    println!("Get a token with:\n");
-    println!(
-        "    curl -s http://{host}/oauth/token -d grant_type=password -d client_id={CLI_CLIENT_ID} \\\n      --data-urlencode 'username={}' --data-urlencode {password_arg}\n",
-        admin.email
-    );
+    let shown = generated.then_some(password.as_str());
+    let banner = banner(&host, admin.email.as_str(), shown);
+    // One write, so that no log line lands in the middle of the block.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes());
+    let _ = out.flush();
     Ok(())
+}
+
+/// The first-start block: who the admin is, the password if it was
+/// generated (it is shown nowhere else, ever), the curl that gets a token,
+/// and where the browser pages are. Framed, so that it stands out from the
+/// log lines around it.
+fn banner(host: &str, email: &str, generated_password: Option<&str>) -> String {
+    const RULE: &str =
+        "================================================================================";
+    let (password_line, password_arg) = match generated_password {
+        Some(p) => (
+            format!("  password   {p}\n             (generated; shown only this once)"),
+            format!("'password={p}'"),
+        ),
+        None => (
+            "  password   the one in TESSERA_ADMIN_PASSWORD".to_string(),
+            "\"password=$TESSERA_ADMIN_PASSWORD\"".to_string(),
+        ),
+    };
+    format!(
+        "\n{RULE}\n  Tessera: first start. Created the admin user and the client `{CLI_CLIENT_ID}`.\n\n  \
+         admin      {email}\n{password_line}\n\n  \
+         Get a token:\n\n    \
+         curl -s http://{host}/oauth/token -d grant_type=password -d client_id={CLI_CLIENT_ID} \\\n      \
+         --data-urlencode 'username={email}' --data-urlencode {password_arg}\n\n  \
+         GraphiQL   http://{host}/graphql\n  \
+         console    http://{host}/console\n{RULE}\n\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_shows_a_generated_password_and_where_to_go() {
+        let text = banner("127.0.0.1:8080", "admin@localhost", Some("s3cret-pw"));
+        assert!(text.contains("s3cret-pw"));
+        assert!(text.contains("'password=s3cret-pw'"));
+        assert!(text.contains("curl -s http://127.0.0.1:8080/oauth/token"));
+        assert!(text.contains("http://127.0.0.1:8080/graphql"));
+        assert!(text.contains("http://127.0.0.1:8080/console"));
+    }
+
+    #[test]
+    fn the_banner_never_shows_a_password_from_the_environment() {
+        let text = banner("127.0.0.1:8080", "admin@localhost", None);
+        assert!(text.contains("$TESSERA_ADMIN_PASSWORD"));
+        assert!(text.contains("--data-urlencode 'username=admin@localhost'"));
+    }
 }

@@ -149,6 +149,10 @@ fn spawn_purge(store: Store, every: std::time::Duration, retention: chrono::Dura
         loop {
             tick.tick().await;
             match store.purge(Utc::now() - retention).await {
+                // Nothing to purge (the first tick, at start) is no news.
+                Ok(purged) if purged.refresh_tokens == 0 && purged.sessions == 0 => {
+                    tracing::debug!("nothing to purge")
+                }
                 Ok(purged) => tracing::info!(
                     refresh_tokens = purged.refresh_tokens,
                     sessions = purged.sessions,

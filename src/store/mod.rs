@@ -171,8 +171,28 @@ impl Store {
         Ok(store)
     }
 
+    /// Applies pending migrations. Creating a new database is routine
+    /// (logged at debug); changing the schema of one in use is news for the
+    /// operator (logged at info, as `event="migrations_applied"`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let pending = Migrator::get_pending_migrations(&self.db).await?;
+        if pending.is_empty() {
+            tracing::debug!("the database schema is up to date");
+            return self.optimize().await;
+        }
+        let existing = !Migrator::get_applied_migrations(&self.db).await?.is_empty();
+        let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
         Migrator::up(&self.db, None).await?;
+        if existing {
+            tracing::info!(
+                event = crate::telemetry::events::MIGRATIONS_APPLIED,
+                count = names.len(),
+                migrations = %names.join(" "),
+                "migrations applied to an existing database"
+            );
+        } else {
+            tracing::debug!(migrations = %names.join(" "), "new database: schema created");
+        }
         self.optimize().await
     }
 

@@ -39,4 +39,5 @@ mod refresh_grant;
 mod revocation;
 mod slow_clients;
 mod soak;
+mod startup_output;
 mod token_endpoint;
