@@ -48,16 +48,25 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// `RUST_LOG` (or `info`), with sea-orm-migration's own step-by-step lines
-/// turned down to warnings unless `RUST_LOG` names it: `Store::migrate`
-/// says what it applied itself, at debug on a new database.
+/// Targets that talk at info about routine things: sea-orm-migration's
+/// step-by-step lines (`Store::migrate` says what it applied itself) and
+/// PostgreSQL's notices ("relation … already exists, skipping").
+const QUIET: &[(&str, &str)] = &[
+    ("sea_orm_migration", "sea_orm_migration=warn"),
+    ("sqlx::postgres::notice", "sqlx::postgres::notice=warn"),
+];
+
+/// `RUST_LOG` (or `info`), with the `QUIET` targets turned down to warnings
+/// unless `RUST_LOG` names them.
 fn filter(rust_log: Option<&str>) -> EnvFilter {
     let directives = rust_log.filter(|v| !v.trim().is_empty()).unwrap_or("info");
     let mut filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
-    if !directives.contains("sea_orm_migration")
-        && let Ok(quiet) = "sea_orm_migration=warn".parse()
-    {
-        filter = filter.add_directive(quiet);
+    for (target, quiet) in QUIET {
+        if !directives.contains(target)
+            && let Ok(quiet) = quiet.parse()
+        {
+            filter = filter.add_directive(quiet);
+        }
     }
     filter
 }
@@ -69,6 +78,11 @@ mod tests {
     #[test]
     fn migration_steps_are_quiet_unless_asked_for() {
         assert!(filter(None).to_string().contains("sea_orm_migration=warn"));
+        assert!(
+            filter(None)
+                .to_string()
+                .contains("sqlx::postgres::notice=warn")
+        );
         assert!(
             filter(Some("debug"))
                 .to_string()

@@ -6,18 +6,25 @@ use migration::{Migrator, MigratorTrait};
 
 use crate::helpers::{TestApp, spawn_app_with_env};
 
-/// The lines of the first-start block, from its first rule to its last.
-fn banner(app: &TestApp) -> Vec<String> {
-    let logs = app.logs();
-    let lines: Vec<&str> = logs.lines().collect();
-    let rules: Vec<usize> = (0..lines.len())
-        .filter(|&i| lines[i].starts_with("=====") && lines[i].trim_end_matches('=').is_empty())
-        .collect();
-    assert_eq!(rules.len(), 2, "one framed block expected:\n{logs}");
-    lines[rules[0]..=rules[1]]
-        .iter()
-        .map(|l| l.to_string())
-        .collect()
+/// The lines of the first-start block, from its first rule to its last
+/// (stdout is read by a thread of its own: the block may still be on its way).
+async fn banner(app: &TestApp) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let logs = app.logs();
+        let lines: Vec<&str> = logs.lines().collect();
+        let rules: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].starts_with("=====") && lines[i].trim_end_matches('=').is_empty())
+            .collect();
+        if rules.len() >= 2 || std::time::Instant::now() > deadline {
+            assert_eq!(rules.len(), 2, "one framed block expected:\n{logs}");
+            return lines[rules[0]..=rules[1]]
+                .iter()
+                .map(|l| l.to_string())
+                .collect();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -25,7 +32,7 @@ async fn the_first_start_prints_credentials_a_curl_and_the_pages_in_one_block() 
     // An empty TESSERA_ADMIN_PASSWORD: the password is generated.
     let app = spawn_app_with_env(&[], &[("TESSERA_ADMIN_PASSWORD", "")]).await;
 
-    let block = banner(&app).join("\n");
+    let block = banner(&app).await.join("\n");
     let host = app.address.trim_start_matches("http://");
     let password = block
         .lines()
@@ -45,7 +52,7 @@ async fn the_first_start_prints_credentials_a_curl_and_the_pages_in_one_block() 
 async fn a_password_from_the_environment_is_never_printed() {
     let app = spawn_app_with_env(&[], &[]).await;
 
-    let block = banner(&app).join("\n");
+    let block = banner(&app).await.join("\n");
     assert!(block.contains("$TESSERA_ADMIN_PASSWORD"), "{block}");
     assert!(!app.logs().contains(crate::helpers::ADMIN_PASSWORD));
 }
@@ -53,6 +60,7 @@ async fn a_password_from_the_environment_is_never_printed() {
 #[tokio::test]
 async fn a_new_database_starts_without_migration_lines_and_a_restart_without_the_block() {
     let mut app = spawn_app_with_env(&[], &[("RUST_LOG", "info")]).await;
+    banner(&app).await;
     let first = app.logs();
     assert!(
         !first.to_ascii_lowercase().contains("migration"),
