@@ -143,6 +143,25 @@ pub struct ServeArgs {
     pub graphql_max_complexity: u32,
     #[command(flatten)]
     pub ops: OpsArgs,
+    /// SQLite's `synchronous`: `normal` fsyncs at checkpoints only, so a
+    /// power failure (not a process crash) may undo the last commits;
+    /// `full` fsyncs every commit (see README, "Durability").
+    #[arg(
+        long,
+        env = "TESSERA_SQLITE_SYNCHRONOUS",
+        default_value = "normal",
+        value_enum
+    )]
+    pub sqlite_synchronous: crate::store::Synchronous,
+    /// Password hashes computed at once, each holding 19 MiB [default: one per core]
+    #[arg(long, env = "TESSERA_PASSWORD_HASH_THREADS",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub password_hash_threads: Option<u32>,
+    /// Serve `POST /bench/ceiling`, a route that answers a token-sized body
+    /// and does nothing else: the load benchmark's HTTP yardstick.
+    #[arg(long, env = "TESSERA_BENCH_ROUTE", default_value = "false", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub bench_route: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,6 +304,10 @@ pub struct Settings {
     pub purge_interval: Option<Duration>,
     pub graphql_limits: crate::graphql::Limits,
     pub ops: Ops,
+    pub sqlite_synchronous: crate::store::Synchronous,
+    /// `None`: one per core.
+    pub password_hash_threads: Option<usize>,
+    pub bench_route: bool,
 }
 
 impl TryFrom<ServeArgs> for Settings {
@@ -326,6 +349,9 @@ impl TryFrom<ServeArgs> for Settings {
                 max_complexity: args.graphql_max_complexity as usize,
             },
             ops: Ops::from(&args.ops),
+            sqlite_synchronous: args.sqlite_synchronous,
+            password_hash_threads: args.password_hash_threads.map(|n| n as usize),
+            bench_route: args.bench_route,
         })
     }
 }

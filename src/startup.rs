@@ -13,7 +13,7 @@ use crate::crypto::jwt::JwtCodec;
 use crate::crypto::keys::{self, KeyRing, Keys};
 use crate::crypto::password::PasswordHasherPool;
 use crate::oauth::{TokenPolicy, TokenService};
-use crate::store::Store;
+use crate::store::{Store, StoreOptions};
 use crate::{bootstrap, http};
 
 /// What every handler can reach.
@@ -36,10 +36,19 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store =
-            Store::connect_with(&settings.database_url, settings.db_max_connections).await?;
+        let store = Store::connect_with_options(
+            &settings.database_url,
+            StoreOptions {
+                max_connections: settings.db_max_connections,
+                synchronous: settings.sqlite_synchronous,
+            },
+        )
+        .await?;
         store.migrate().await?;
-        let hasher = PasswordHasherPool::per_core();
+        let hasher = match settings.password_hash_threads {
+            Some(threads) => PasswordHasherPool::new(threads),
+            None => PasswordHasherPool::per_core(),
+        };
         let listener = TcpListener::bind(settings.bind).await?;
         let address = listener.local_addr()?;
         bootstrap::run(&store, address).await?;

@@ -2,6 +2,7 @@
 //! layers every request goes through (request id, tracing, timeout).
 
 mod bearer;
+mod ceiling;
 mod health;
 mod me;
 mod metrics;
@@ -25,7 +26,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     let request_timeout = state.settings.request_timeout;
-    Router::new()
+    let mut routes = Router::new();
+    if state.settings.bench_route {
+        routes = routes.merge(ceiling::router());
+    }
+    routes
         .merge(oauth::router())
         .merge(me::router())
         .merge(crate::graphql::router())

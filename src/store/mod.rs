@@ -99,6 +99,36 @@ fn conflict_or(e: DbErr, what: &'static str) -> StoreError {
     }
 }
 
+/// SQLite's `synchronous` setting (PostgreSQL ignores it). In WAL mode,
+/// `Normal` fsyncs only when a checkpoint copies the WAL back: a process
+/// crash loses nothing committed (the WAL is in the OS's cache), but a power
+/// failure or kernel crash may undo the commits since the last fsync.
+/// `Full` fsyncs the WAL at every commit, so a commit that was answered
+/// survives a power failure too, at the cost of an fsync per batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    #[default]
+    Normal,
+    Full,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+        }
+    }
+}
+
+/// How to connect: the pool size (`None`: the backend's default) and SQLite's
+/// durability.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreOptions {
+    pub max_connections: Option<u32>,
+    pub synchronous: Synchronous,
+}
+
 /// The database handle plus what writing to it safely needs.
 #[derive(Clone)]
 pub struct Store {
@@ -124,8 +154,16 @@ impl Store {
     /// busy timeout on SQLite; a larger pool on PostgreSQL. SQLite writes one
     /// at a time whatever the pool, so its pool only serves concurrent reads.
     pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<Self, StoreError> {
+        let options = StoreOptions {
+            max_connections,
+            ..StoreOptions::default()
+        };
+        Self::connect_with_options(url, options).await
+    }
+
+    pub async fn connect_with_options(url: &str, opts: StoreOptions) -> Result<Self, StoreError> {
         let sqlite = url.starts_with("sqlite:");
-        let max_connections = max_connections.unwrap_or(if sqlite { 8 } else { 16 });
+        let max_connections = opts.max_connections.unwrap_or(if sqlite { 8 } else { 16 });
         let mut options = ConnectOptions::new(without_loopback_tls(url));
         options
             .sqlx_logging(false)
@@ -141,9 +179,13 @@ impl Store {
             create_private_file(path);
         }
         if sqlite {
-            options.map_sqlx_sqlite_opts(|o| {
+            let synchronous = opts.synchronous;
+            options.map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    .synchronous(match synchronous {
+                        Synchronous::Normal => SqliteSynchronous::Normal,
+                        Synchronous::Full => SqliteSynchronous::Full,
+                    })
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5))
             });
@@ -163,7 +205,8 @@ impl Store {
                 store.direct = Some(sqlite_direct::Direct::open(
                     Path::new(path),
                     lock,
-                    Default::default(),
+                    sqlite_direct::WalPolicy::default(),
+                    opts.synchronous,
                 )?);
             }
             _ => store.rotations = Some(rotation::RotationQueue::spawn(store.clone())),

@@ -37,10 +37,10 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transac
 use sea_orm::DbErr;
 use tokio::sync::mpsc;
 
-use super::StoreError;
 use super::metrics;
 use super::rotation::{Job, MAX_BATCH, submit};
 use super::tokens::{NewRefreshToken, ROTATED, RotateOutcome};
+use super::{StoreError, Synchronous};
 use crate::domain::{RefreshTokenRecord, Scope, User};
 
 /// Idle reader connections kept open; more are opened under load and closed after.
@@ -95,9 +95,10 @@ impl Direct {
         path: &Path,
         write_lock: Arc<tokio::sync::Mutex<()>>,
         wal: WalPolicy,
+        synchronous: Synchronous,
     ) -> Result<Self, StoreError> {
         let backfilled = Arc::new(AtomicBool::new(false));
-        let conn = open(path, WRITE_BUSY_TIMEOUT)?;
+        let conn = open_writer(path, synchronous)?;
         let (writer, jobs) = mpsc::channel(4 * MAX_BATCH);
         let copied = backfilled.clone();
         spawn("tessera-rotation", move || {
@@ -188,6 +189,14 @@ fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     )
     .map_err(store_error)?;
     conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
+        .map_err(store_error)?;
+    Ok(conn)
+}
+
+/// The writer's connection: its commits are the ones that `Full` fsyncs.
+fn open_writer(path: &Path, synchronous: Synchronous) -> Result<Connection, StoreError> {
+    let conn = open(path, WRITE_BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "synchronous", synchronous.pragma())
         .map_err(store_error)?;
     Ok(conn)
 }
@@ -517,7 +526,27 @@ mod tests {
     }
 
     fn direct(path: &Path, wal: WalPolicy) -> Direct {
-        Direct::open(path, Arc::new(tokio::sync::Mutex::new(())), wal).expect("open")
+        Direct::open(
+            path,
+            Arc::new(tokio::sync::Mutex::new(())),
+            wal,
+            Synchronous::Normal,
+        )
+        .expect("open")
+    }
+
+    #[tokio::test]
+    async fn the_writer_commits_with_the_synchronous_mode_asked_for() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (path, _store) = database(&dir).await;
+        let mode = |s| -> i64 {
+            let conn = open_writer(&path, s).expect("open");
+            conn.query_row("PRAGMA synchronous", [], |row| row.get(0))
+                .expect("pragma")
+        };
+
+        assert_eq!(mode(Synchronous::Normal), 1);
+        assert_eq!(mode(Synchronous::Full), 2);
     }
 
     #[tokio::test]

@@ -114,3 +114,13 @@ fn check_config_refuses_bad_settings() {
         "shutdown-timeout",
     );
 }
+
+#[test]
+fn an_unknown_synchronous_mode_or_zero_hashing_threads_is_refused() {
+    assert_refused(&["--sqlite-synchronous", "off"], &[], "sqlite-synchronous");
+    assert_refused(
+        &["--password-hash-threads", "0"],
+        &[],
+        "password-hash-threads",
+    );
+}

@@ -41,3 +41,4 @@ mod slow_clients;
 mod soak;
 mod startup_output;
 mod token_endpoint;
+mod tuning;
