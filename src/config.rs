@@ -162,6 +162,14 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_BENCH_ROUTE", default_value = "false", num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub bench_route: bool,
+    /// Largest body of a GraphQL request (`65536`, `64KiB`, `1MiB`).
+    #[arg(long, env = "TESSERA_GRAPHQL_MAX_BODY_SIZE", default_value = "1MiB",
+          value_parser = crate::http::parse_size)]
+    pub graphql_max_body_size: usize,
+    #[command(flatten)]
+    pub ws: crate::graphql::WsArgs,
+    #[command(flatten)]
+    pub browser: crate::http::BrowserArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -308,6 +316,9 @@ pub struct Settings {
     /// `None`: one per core.
     pub password_hash_threads: Option<usize>,
     pub bench_route: bool,
+    pub graphql_max_body_size: usize,
+    pub ws: crate::graphql::WsLimits,
+    pub browser: crate::http::BrowserPolicy,
 }
 
 impl TryFrom<ServeArgs> for Settings {
@@ -352,6 +363,9 @@ impl TryFrom<ServeArgs> for Settings {
             sqlite_synchronous: args.sqlite_synchronous,
             password_hash_threads: args.password_hash_threads.map(|n| n as usize),
             bench_route: args.bench_route,
+            graphql_max_body_size: args.graphql_max_body_size,
+            ws: args.ws.into(),
+            browser: args.browser.try_into()?,
         })
     }
 }

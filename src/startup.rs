@@ -24,6 +24,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Stateless: each request brings its own data.
     pub graphql: crate::graphql::TesseraSchema,
+    /// Running subscriptions per user, for `--ws-max-subscriptions-per-user`.
+    pub subscriptions: crate::graphql::UserSlots,
 }
 
 pub struct Application {
@@ -80,6 +82,7 @@ impl Application {
             tokens,
             settings: Arc::new(settings),
             graphql,
+            subscriptions: Default::default(),
         };
         let limits = crate::server::Limits {
             max_connections: state.settings.max_connections,

@@ -6,12 +6,16 @@
 //! `connection_init`): the bearer token becomes a `guard::Caller` in the
 //! request's data, next to the services and a fresh set of DataLoaders.
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, MultipartOptions};
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{Data, Pos, ServerError};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::{BatchRequest, Data, Pos, ServerError};
+use async_graphql_axum::GraphQLResponse;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State, WebSocketUpgrade};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request, State, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -21,25 +25,69 @@ use super::error::{ApiError, INTERNAL};
 use super::graphiql;
 use super::guard::Caller;
 use super::loaders::{Loaders, drive};
+use super::ws;
 use crate::http::bearer_token;
 use crate::startup::AppState;
 
-/// A GraphQL document plus variables; far above any legitimate query.
-const BODY_LIMIT: usize = 256 * 1024;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// `body_limit`: the largest request body (`--graphql-max-body-size`).
+pub fn router(body_limit: usize) -> Router<AppState> {
+    let routes = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
-        .route("/graphql/ws", get(subscriptions))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route("/graphql/ws", get(subscriptions));
+    crate::http::limit_body(routes, body_limit, too_large)
 }
 
-async fn post_graphql(
-    State(state): State<AppState>,
-    parts: Parts,
-    request: GraphQLRequest,
-) -> Response {
-    execute(&state, &parts, request.into_inner()).await
+/// The body is read here, not by `async_graphql_axum::GraphQLRequest`: that
+/// extractor streams the body past axum's `DefaultBodyLimit`, so a chunked
+/// upload of any size would be read whole.
+///
+/// A batch (a JSON array of operations) is refused: one request is one
+/// operation, so the depth and complexity limits bound what a request costs
+/// and nothing multiplies it.
+async fn post_graphql(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = match Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await {
+        Ok(bytes) => bytes,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return too_large();
+        }
+        Err(_) => return bad_request("the request body could not be read"),
+    };
+    let batch =
+        async_graphql::http::receive_batch_body(content_type, &bytes[..], MultipartOptions::default())
+            .await;
+    match batch {
+        Ok(BatchRequest::Single(request)) => execute(&state, &parts, request).await,
+        Ok(BatchRequest::Batch(_)) => bad_request(
+            "batched operations are not accepted: send one operation per request",
+        ),
+        Err(e) => bad_request(&format!("the request is not a GraphQL request: {e}")),
+    }
+}
+
+/// A request that is not GraphQL at all (GraphQL over HTTP §7.1.2: 400).
+fn bad_request(message: &str) -> Response {
+    http_error(StatusCode::BAD_REQUEST, message, "BAD_REQUEST")
+}
+
+fn too_large() -> Response {
+    http_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the request body is too large",
+        "PAYLOAD_TOO_LARGE",
+    )
+}
+
+fn http_error(status: StatusCode, message: &str, code: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// A browser gets GraphiQL; anything else may run a query (never a
@@ -117,18 +165,28 @@ fn server_error(e: ApiError) -> ServerError {
 /// `Authorization` header, for clients that can set one.
 async fn subscriptions(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
     parts: Parts,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let Some(protocol) = ws::protocol(&parts) else {
+        return (StatusCode::BAD_REQUEST, "no supported WebSocket subprotocol").into_response();
+    };
     let header_token = bearer_token(&parts).map(str::to_string);
+    let limits = state.settings.ws;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(limits.max_message_size)
+        .max_frame_size(limits.max_message_size)
         .on_upgrade(move |socket| {
             let schema = state.graphql.clone();
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| connection_data(state, payload, header_token))
-                .serve()
+            let connection = ws::Connection::new(limits, state.subscriptions.clone());
+            let slots = connection.slots.clone();
+            let authenticated = Arc::clone(&connection.authenticated);
+            ws::serve(socket, schema, protocol, connection, move |payload| async move {
+                let data = connection_data(state, payload, header_token, slots).await?;
+                authenticated.store(true, Ordering::Release);
+                Ok(data)
+            })
         })
 }
 
@@ -136,6 +194,7 @@ async fn connection_data(
     state: AppState,
     payload: serde_json::Value,
     header_token: Option<String>,
+    slots: ws::ConnectionSlots,
 ) -> async_graphql::Result<Data> {
     let token = init_token(&payload).or(header_token);
     let caller = Caller::authenticate(&state, token.as_deref()).await?;
@@ -143,6 +202,7 @@ async fn connection_data(
     data.insert(Loaders::spawned(&state.store));
     data.insert(caller);
     data.insert(state);
+    data.insert(slots);
     Ok(data)
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod graphiql;
 mod guard;
 mod http;
+mod input;
 mod keys;
 mod loaders;
 mod pagination;
@@ -18,6 +19,8 @@ mod schema;
 mod sessions;
 mod tokens;
 mod users;
+mod ws;
 
 pub use http::router;
 pub use schema::{Limits, TesseraSchema, build, sdl};
+pub use ws::{UserSlots, WsArgs, WsLimits};

@@ -65,6 +65,7 @@ pub fn build(limits: Limits) -> TesseraSchema {
     )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
+    .extension(super::input::NulGuard)
     .finish()
 }
 

@@ -2,8 +2,10 @@
 //! layers every request goes through (request id, tracing, timeout).
 
 mod bearer;
+mod browser;
 mod ceiling;
 mod health;
+mod limits;
 mod me;
 mod metrics;
 mod oauth;
@@ -21,23 +23,32 @@ use tower_http::trace::TraceLayer;
 use crate::startup::AppState;
 
 pub use bearer::{BearerError, bearer_token};
+pub use browser::{BrowserArgs, BrowserPolicy};
+pub use limits::{limit_body, parse_size};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     let request_timeout = state.settings.request_timeout;
+    let small = |routes| limit_body(routes, limits::SMALL_BODY_LIMIT, limits::too_large_json);
+    let browser = &state.settings.browser;
+    let issuer = state.tokens.jwt().issuer().to_string();
+    let graphql = crate::graphql::router(state.settings.graphql_max_body_size);
     let mut routes = Router::new();
     if state.settings.bench_route {
-        routes = routes.merge(ceiling::router());
+        // The same body limit as /oauth/token, whose layers it mirrors.
+        let ceiling = limit_body(ceiling::router(), 64 * 1024, limits::too_large_json);
+        routes = routes.merge(ceiling);
     }
-    routes
-        .merge(oauth::router())
-        .merge(me::router())
-        .merge(crate::graphql::router())
-        .merge(metrics::router())
-        .merge(wellknown::router())
-        .merge(health::router())
-        .with_state(state)
+    let routes = routes
+        .merge(oauth::router(browser))
+        .merge(browser.cors(small(me::router())))
+        .merge(browser.cors(graphql))
+        .merge(small(metrics::router()))
+        .merge(browser.cors(small(wellknown::router())))
+        .merge(small(health::router()))
+        .with_state(state);
+    browser::security_headers(routes, &issuer)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,

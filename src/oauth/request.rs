@@ -53,6 +53,13 @@ fn decode(raw: &[u8]) -> Result<String, OAuthError> {
         .map(|&b| if b == b'+' { b' ' } else { b })
         .collect();
     let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
+    // No parameter of OAuth has a use for NUL, and PostgreSQL refuses it in
+    // text: refused here, it cannot make the two backends answer differently.
+    if bytes.contains(&0) {
+        return Err(OAuthError::InvalidRequest(
+            "the request contains a NUL character".into(),
+        ));
+    }
     String::from_utf8(bytes)
         .map_err(|_| OAuthError::InvalidRequest("the request body is not valid UTF-8".into()))
 }
@@ -81,6 +88,14 @@ mod tests {
     fn a_repeated_parameter_is_refused() {
         assert!(Params::parse(b"a=1&a=2").is_err());
         assert!(Params::parse(b"a=&a=").is_err());
+    }
+
+    #[test]
+    fn nul_is_refused_raw_or_encoded() {
+        assert!(Params::parse(b"a=x%00").is_err());
+        assert!(Params::parse(b"a%00=x").is_err());
+        assert!(Params::parse(b"a=\0").is_err());
+        assert!(form_decode("id%00").is_err());
     }
 
     #[test]

@@ -79,6 +79,8 @@ async fn cookie_refresh(app: &TestApp, client_id: &str, cookie_value: &str) -> r
     app.http
         .post(app.url("/oauth/token"))
         .header("cookie", format!("refresh_token={cookie_value}"))
+        // What a browser on this server's own pages sends (see browser.rs).
+        .header("origin", &app.address)
         .form(&[("grant_type", "refresh_token"), ("client_id", client_id)])
         .send()
         .await
@@ -200,6 +202,7 @@ async fn a_confidential_cookie_client_refreshes_with_the_cookie() {
         .post(app.url("/oauth/token"))
         .basic_auth(form_encode(&id), Some(form_encode(&secret)))
         .header("cookie", format!("refresh_token={}", cookie.value))
+        .header("origin", &app.address)
         .form(&[("grant_type", "refresh_token")])
         .send()
         .await

@@ -1,6 +1,7 @@
 //! Black-box tests: the real server on a random port, spoken to over HTTP.
 
 mod backend;
+mod body_limits;
 mod graphql;
 mod helpers;
 mod jwt;
@@ -24,6 +25,7 @@ mod graphql_pagination;
 mod graphql_queries;
 mod graphql_subscription;
 mod health;
+mod hostile_input;
 mod indexes;
 mod interop;
 mod introspection;

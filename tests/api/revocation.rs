@@ -402,6 +402,7 @@ async fn post_with_cookie(
     app.http
         .post(app.url(path))
         .header("cookie", format!("refresh_token={cookie}"))
+        .header("origin", &app.address)
         .form(form)
         .send()
         .await

@@ -13,6 +13,7 @@ use crate::crypto::jwt::AccessClaims;
 use crate::events::{TokenEvent, TokenEventKind};
 use crate::graphql::error::ApiError;
 use crate::graphql::guard;
+use crate::graphql::ws::{ConnectionSlots, Slot};
 use crate::oauth::TokenService;
 use crate::oauth::management::split_reason;
 
@@ -85,7 +86,14 @@ impl TokenEventsSubscription {
     ) -> Result<impl Stream<Item = TokenEventNode> + use<>, ApiError> {
         let (p, user_id) = guard::target_user(ctx, user_id.as_ref()).await?;
         let tokens = guard::state(ctx)?.tokens.clone();
+        // Over WebSocket, a place among the connection's and the caller's
+        // subscriptions, held until the stream ends.
+        let slot = match ctx.data_opt::<ConnectionSlots>() {
+            Some(slots) => Some(slots.acquire(&p.claims.sub)?),
+            None => None,
+        };
         let watch = Watch {
+            _slot: slot,
             events: tokens.events().subscribe(),
             deadline: deadline(&p.claims),
             claims: p.claims.clone(),
@@ -101,6 +109,7 @@ impl TokenEventsSubscription {
 
 /// One subscriber's view of the event bus.
 struct Watch {
+    _slot: Option<Slot>,
     events: tokio::sync::broadcast::Receiver<TokenEvent>,
     deadline: tokio::time::Instant,
     claims: AccessClaims,

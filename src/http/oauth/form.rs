@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::oauth::OAuthError;
 use crate::oauth::request::Params;
+use crate::startup::AppState;
 
 /// The cookie that carries refresh tokens of cookie clients.
 pub const COOKIE_NAME: &str = "refresh_token";
@@ -22,12 +23,35 @@ pub struct OAuthForm {
     pub refresh_cookie: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The request came from this server or an allowed origin (looked at
+    /// only when there is a cookie).
+    cookie_origin_trusted: bool,
 }
 
-impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+impl OAuthForm {
+    /// CSRF: a request that relies on the refresh cookie instead of naming
+    /// its token in `token_param` must come from a trusted origin
+    /// (SameSite=Strict still lets same-site subdomains send the cookie).
+    /// A request that names its token does not use the cookie at all.
+    pub fn check_cookie_use(&mut self, token_param: &str) -> Result<(), Response> {
+        if self.refresh_cookie.is_none() || self.cookie_origin_trusted {
+            return Ok(());
+        }
+        if self.params.get(token_param).is_some() {
+            self.refresh_cookie = None;
+            return Ok(());
+        }
+        Err(error_response(OAuthError::InvalidRequest(
+            "the refresh cookie is accepted only from this server's pages or an allowed origin"
+                .into(),
+        )))
+    }
+}
+
+impl FromRequest<AppState> for OAuthForm {
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
@@ -41,11 +65,7 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
         let body = match Bytes::from_request(req, state).await {
             Ok(body) => body,
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(error_body(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "invalid_request",
-                    "the request body is too large",
-                ));
+                return Err(too_large());
             }
             Err(_) => {
                 return Err(error_response(OAuthError::InvalidRequest(
@@ -54,6 +74,12 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
             }
         };
         let params = Params::parse(&body).map_err(error_response)?;
+        let refresh_cookie = refresh_cookie(&headers);
+        let cookie_origin_trusted = refresh_cookie.is_some()
+            && state
+                .settings
+                .browser
+                .trusts(&headers, state.tokens.jwt().issuer());
         let header_str = |name| {
             headers
                 .get(name)
@@ -62,11 +88,21 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
         Ok(OAuthForm {
             params,
             authorization: header_str(header::AUTHORIZATION).map(str::to_string),
-            refresh_cookie: refresh_cookie(&headers),
+            refresh_cookie,
+            cookie_origin_trusted,
             ip: peer,
             user_agent: header_str(header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
         })
     }
+}
+
+/// 413 in the RFC 6749 §5.2 format.
+pub fn too_large() -> Response {
+    error_body(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "invalid_request",
+        "the request body is too large",
+    )
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

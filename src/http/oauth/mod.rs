@@ -8,22 +8,26 @@ mod revoke;
 mod token;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::post;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::http::BrowserPolicy;
 use crate::startup::AppState;
 
 /// OAuth requests are a few hundred bytes; anything near this is abuse.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Token and revocation answer browsers of the allowed origins (CORS);
+/// introspection stays server-to-server.
+pub fn router(browser: &BrowserPolicy) -> Router<AppState> {
+    let public = Router::new()
         .route("/oauth/token", post(token::token))
-        .route("/oauth/revoke", post(revoke::revoke))
-        .route("/oauth/introspect", post(introspect::introspect))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route("/oauth/revoke", post(revoke::revoke));
+    let routes = browser
+        .cors(public)
+        .route("/oauth/introspect", post(introspect::introspect));
+    crate::http::limit_body(routes, BODY_LIMIT, form::too_large)
         // RFC 6749 §5.1: token responses must not be cached — errors included.
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

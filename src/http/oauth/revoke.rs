@@ -10,7 +10,10 @@ use crate::startup::AppState;
 
 /// 200 with an empty body whether or not there was anything to revoke
 /// (RFC 7009 §2.2).
-pub async fn revoke(State(state): State<AppState>, form: OAuthForm) -> Response {
+pub async fn revoke(State(state): State<AppState>, mut form: OAuthForm) -> Response {
+    if let Err(refused) = form.check_cookie_use("token") {
+        return refused;
+    }
     let request = RevocationRequest {
         params: form.params,
         authorization: form.authorization,

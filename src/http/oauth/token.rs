@@ -12,7 +12,12 @@ use super::form::{COOKIE_NAME, OAuthForm, error_response};
 use crate::oauth::{RequestContext, TokenGrant, TokenRequest};
 use crate::startup::AppState;
 
-pub async fn token(State(state): State<AppState>, form: OAuthForm) -> Response {
+pub async fn token(State(state): State<AppState>, mut form: OAuthForm) -> Response {
+    if form.params.get("grant_type") == Some("refresh_token")
+        && let Err(refused) = form.check_cookie_use("refresh_token")
+    {
+        return refused;
+    }
     let request = TokenRequest {
         params: form.params,
         authorization: form.authorization,
