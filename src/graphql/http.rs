@@ -58,14 +58,17 @@ async fn post_graphql(State(state): State<AppState>, request: Request) -> Respon
         }
         Err(_) => return bad_request("the request body could not be read"),
     };
-    let batch =
-        async_graphql::http::receive_batch_body(content_type, &bytes[..], MultipartOptions::default())
-            .await;
+    let batch = async_graphql::http::receive_batch_body(
+        content_type,
+        &bytes[..],
+        MultipartOptions::default(),
+    )
+    .await;
     match batch {
         Ok(BatchRequest::Single(request)) => execute(&state, &parts, request).await,
-        Ok(BatchRequest::Batch(_)) => bad_request(
-            "batched operations are not accepted: send one operation per request",
-        ),
+        Ok(BatchRequest::Batch(_)) => {
+            bad_request("batched operations are not accepted: send one operation per request")
+        }
         Err(e) => bad_request(&format!("the request is not a GraphQL request: {e}")),
     }
 }
@@ -169,7 +172,11 @@ async fn subscriptions(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let Some(protocol) = ws::protocol(&parts) else {
-        return (StatusCode::BAD_REQUEST, "no supported WebSocket subprotocol").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "no supported WebSocket subprotocol",
+        )
+            .into_response();
     };
     let header_token = bearer_token(&parts).map(str::to_string);
     let limits = state.settings.ws;
@@ -182,11 +189,17 @@ async fn subscriptions(
             let connection = ws::Connection::new(limits, state.subscriptions.clone());
             let slots = connection.slots.clone();
             let authenticated = Arc::clone(&connection.authenticated);
-            ws::serve(socket, schema, protocol, connection, move |payload| async move {
-                let data = connection_data(state, payload, header_token, slots).await?;
-                authenticated.store(true, Ordering::Release);
-                Ok(data)
-            })
+            ws::serve(
+                socket,
+                schema,
+                protocol,
+                connection,
+                move |payload| async move {
+                    let data = connection_data(state, payload, header_token, slots).await?;
+                    authenticated.store(true, Ordering::Release);
+                    Ok(data)
+                },
+            )
         })
 }
 

@@ -42,9 +42,10 @@ impl Extension for NulGuard {
 /// Why the request is refused, if it is.
 pub fn refusal(request: &Request) -> Option<&'static str> {
     let query_has_nul = request.query.contains('\0') || spells_nul(&request.query);
-    let variables_have_nul = request.variables.iter().any(|(name, value)| {
-        name.contains('\0') || has_nul(value)
-    });
+    let variables_have_nul = request
+        .variables
+        .iter()
+        .any(|(name, value)| name.contains('\0') || has_nul(value));
     let name_has_nul = request
         .operation_name
         .as_deref()
@@ -101,7 +102,13 @@ mod tests {
 
     #[test]
     fn ordinary_requests_pass() {
-        assert!(refusal(&request(r#"{ users(search: "\u00e9\u0041") { totalCount } }"#, json!({"a": "x"}))).is_none());
+        assert!(
+            refusal(&request(
+                r#"{ users(search: "\u00e9\u0041") { totalCount } }"#,
+                json!({"a": "x"})
+            ))
+            .is_none()
+        );
         assert!(refusal(&request(r#"{ a(b: "\u") }"#, json!({}))).is_none());
     }
 }

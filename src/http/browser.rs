@@ -174,10 +174,19 @@ mod tests {
 
     #[test]
     fn origins_must_be_exact() {
-        for bad in ["*", "https://*.example.com", "example.com", "https://a.b/path", "null"] {
+        for bad in [
+            "*",
+            "https://*.example.com",
+            "example.com",
+            "https://a.b/path",
+            "null",
+        ] {
             assert!(policy_result(bad).is_err(), "{bad} was accepted");
         }
-        assert_eq!(policy(&["HTTPS://App.Example:8443"]).allowed, ["https://app.example:8443"]);
+        assert_eq!(
+            policy(&["HTTPS://App.Example:8443"]).allowed,
+            ["https://app.example:8443"]
+        );
     }
 
     fn policy_result(origin: &str) -> Result<BrowserPolicy, String> {
@@ -192,17 +201,35 @@ mod tests {
         let p = policy(&["https://app.example"]);
         let issuer = "https://auth.example/tenant";
         let trusted = |h: &HeaderMap| p.trusts(h, issuer);
-        assert!(trusted(&headers(&[(header::ORIGIN, "https://auth.example")])));
-        assert!(trusted(&headers(&[(header::ORIGIN, "https://app.example")])));
+        assert!(trusted(&headers(&[(
+            header::ORIGIN,
+            "https://auth.example"
+        )])));
+        assert!(trusted(&headers(&[(
+            header::ORIGIN,
+            "https://app.example"
+        )])));
         assert!(trusted(&headers(&[
             (header::ORIGIN, "http://127.0.0.1:8080"),
             (header::HOST, "127.0.0.1:8080")
         ])));
-        assert!(trusted(&headers(&[(header::REFERER, "https://auth.example/console?x")])));
-        assert!(!trusted(&headers(&[(header::ORIGIN, "https://evil.example")])));
+        assert!(trusted(&headers(&[(
+            header::REFERER,
+            "https://auth.example/console?x"
+        )])));
+        assert!(!trusted(&headers(&[(
+            header::ORIGIN,
+            "https://evil.example"
+        )])));
         assert!(!trusted(&headers(&[(header::ORIGIN, "null")])));
-        assert!(!trusted(&headers(&[(header::ORIGIN, "https://auth.example.evil")])));
-        assert!(!trusted(&headers(&[(header::REFERER, "https://evil.example/https://auth.example")])));
+        assert!(!trusted(&headers(&[(
+            header::ORIGIN,
+            "https://auth.example.evil"
+        )])));
+        assert!(!trusted(&headers(&[(
+            header::REFERER,
+            "https://evil.example/https://auth.example"
+        )])));
         assert!(!trusted(&headers(&[])));
     }
 }

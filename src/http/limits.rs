@@ -139,7 +139,15 @@ mod tests {
 
     #[test]
     fn sizes_reject_nonsense() {
-        for bad in ["", "0", "KiB", "1.5MiB", "1GiB", "99999999999999999999", "2048MiB"] {
+        for bad in [
+            "",
+            "0",
+            "KiB",
+            "1.5MiB",
+            "1GiB",
+            "99999999999999999999",
+            "2048MiB",
+        ] {
             assert!(parse_size(bad).is_err(), "{bad} was accepted");
         }
     }

@@ -51,7 +51,10 @@ async fn a_graphql_body_over_one_mib_is_refused_with_413() {
         .await;
     assert_eq!(res.status(), 413);
     let body = json_body(res).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE",
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -78,8 +81,14 @@ async fn the_graphql_body_limit_is_configurable() {
 async fn a_chunked_oauth_body_over_64_kib_is_refused_with_413() {
     let app = spawn_app().await;
     let form = "application/x-www-form-urlencoded";
-    assert_eq!(post_chunked(&app, "/oauth/token", form, 256 * 1024).await, 413);
-    assert_eq!(post_chunked(&app, "/oauth/revoke", form, 256 * 1024).await, 413);
+    assert_eq!(
+        post_chunked(&app, "/oauth/token", form, 256 * 1024).await,
+        413
+    );
+    assert_eq!(
+        post_chunked(&app, "/oauth/revoke", form, 256 * 1024).await,
+        413
+    );
 }
 
 #[tokio::test]
@@ -127,7 +136,10 @@ async fn a_graphql_batch_is_refused_with_400() {
         .expect("request");
     assert_eq!(res.status(), 400);
     let body: Value = json_body(res).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_REQUEST",
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -135,11 +147,23 @@ async fn aliases_cannot_multiply_a_costly_field_past_the_complexity_limit() {
     let app = spawn_app().await;
     let admin = admin(&app).await;
     let field = "users(first: 100) { edges { node { id email roles firstName lastName } } }";
-    let one = gql(&app, Some(&admin.access), &format!("{{ a: {field} }}"), json!({})).await;
+    let one = gql(
+        &app,
+        Some(&admin.access),
+        &format!("{{ a: {field} }}"),
+        json!({}),
+    )
+    .await;
     assert!(one.get("errors").is_none(), "one page is fine: {one}");
 
     let many: String = (0..30).map(|i| format!("a{i}: {field} ")).collect();
-    let body = gql(&app, Some(&admin.access), &format!("{{ {many} }}"), json!({})).await;
+    let body = gql(
+        &app,
+        Some(&admin.access),
+        &format!("{{ {many} }}"),
+        json!({}),
+    )
+    .await;
     assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
     assert!(body["data"].is_null(), "nothing ran: {body}");
 }

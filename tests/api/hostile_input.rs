@@ -43,7 +43,8 @@ async fn assert_client_error(res: reqwest::Response, what: &str) {
 #[tokio::test]
 async fn hostile_values_in_any_oauth_parameter_are_client_errors() {
     let app = spawn_app().await;
-    let (id, secret) = app.create_confidential_client("svc", &["--grant-type", "client_credentials"]);
+    let (id, secret) =
+        app.create_confidential_client("svc", &["--grant-type", "client_credentials"]);
     let bases: [(&str, Vec<(&str, &str)>); 4] = [
         (
             "/oauth/token",
@@ -56,12 +57,23 @@ async fn hostile_values_in_any_oauth_parameter_are_client_errors() {
         ),
         (
             "/oauth/token",
-            vec![("grant_type", "refresh_token"), ("client_id", CLI_CLIENT), ("refresh_token", "x")],
+            vec![
+                ("grant_type", "refresh_token"),
+                ("client_id", CLI_CLIENT),
+                ("refresh_token", "x"),
+            ],
         ),
-        ("/oauth/revoke", vec![("client_id", CLI_CLIENT), ("token", "x")]),
+        (
+            "/oauth/revoke",
+            vec![("client_id", CLI_CLIENT), ("token", "x")],
+        ),
         (
             "/oauth/introspect",
-            vec![("client_id", &id), ("client_secret", &secret), ("token", "x")],
+            vec![
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("token", "x"),
+            ],
         ),
     ];
     for (path, base) in &bases {
@@ -163,9 +175,17 @@ async fn hostile_values_in_any_graphql_argument_are_client_errors() {
             assert_no_internal_error(&app, &admin.access, body, &format!("{op} with {name}")).await;
         }
         // A lone surrogate cannot be a Rust string: it is spelled in the JSON.
-        let body = format!(r#"{{"query": {}, "variables": {{"v": "\ud800"}}}}"#, json!(op));
-        assert_no_internal_error(&app, &admin.access, body, &format!("{op} with a lone surrogate"))
-            .await;
+        let body = format!(
+            r#"{{"query": {}, "variables": {{"v": "\ud800"}}}}"#,
+            json!(op)
+        );
+        assert_no_internal_error(
+            &app,
+            &admin.access,
+            body,
+            &format!("{op} with a lone surrogate"),
+        )
+        .await;
     }
 }
 
@@ -198,5 +218,8 @@ async fn a_lone_surrogate_in_a_graphql_body_is_a_400() {
         .expect("request");
     assert_eq!(res.status(), 400);
     let body = json_body(res).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_REQUEST",
+        "{body}"
+    );
 }

@@ -2,6 +2,7 @@
 
 mod backend;
 mod body_limits;
+mod browser;
 mod graphql;
 mod helpers;
 mod jwt;
@@ -44,3 +45,4 @@ mod soak;
 mod startup_output;
 mod token_endpoint;
 mod tuning;
+mod ws_limits;

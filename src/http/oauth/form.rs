@@ -33,7 +33,7 @@ impl OAuthForm {
     /// its token in `token_param` must come from a trusted origin
     /// (SameSite=Strict still lets same-site subdomains send the cookie).
     /// A request that names its token does not use the cookie at all.
-    pub fn check_cookie_use(&mut self, token_param: &str) -> Result<(), Response> {
+    pub fn check_cookie_use(&mut self, token_param: &str) -> Result<(), OAuthError> {
         if self.refresh_cookie.is_none() || self.cookie_origin_trusted {
             return Ok(());
         }
@@ -41,10 +41,10 @@ impl OAuthForm {
             self.refresh_cookie = None;
             return Ok(());
         }
-        Err(error_response(OAuthError::InvalidRequest(
+        Err(OAuthError::InvalidRequest(
             "the refresh cookie is accepted only from this server's pages or an allowed origin"
                 .into(),
-        )))
+        ))
     }
 }
 

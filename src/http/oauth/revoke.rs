@@ -12,7 +12,7 @@ use crate::startup::AppState;
 /// (RFC 7009 §2.2).
 pub async fn revoke(State(state): State<AppState>, mut form: OAuthForm) -> Response {
     if let Err(refused) = form.check_cookie_use("token") {
-        return refused;
+        return error_response(refused);
     }
     let request = RevocationRequest {
         params: form.params,

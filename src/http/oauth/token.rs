@@ -16,7 +16,7 @@ pub async fn token(State(state): State<AppState>, mut form: OAuthForm) -> Respon
     if form.params.get("grant_type") == Some("refresh_token")
         && let Err(refused) = form.check_cookie_use("refresh_token")
     {
-        return refused;
+        return error_response(refused);
     }
     let request = TokenRequest {
         params: form.params,
