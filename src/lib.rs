@@ -16,6 +16,8 @@ pub mod events;
 pub mod graphql;
 /// The HTTP routes.
 pub mod http;
+/// Prometheus metrics, process-wide.
+pub mod metrics;
 /// The token service: grants, client authentication, OAuth errors.
 pub mod oauth;
 /// The accept loop with connection limits and timeouts.

@@ -34,6 +34,8 @@ pub struct Application {
     router: axum::Router,
     address: SocketAddr,
     limits: crate::server::Limits,
+    /// `--metrics-bind`: `/metrics` on an address of its own.
+    metrics: Option<(TcpListener, axum::Router)>,
 }
 
 impl Application {
@@ -73,6 +75,7 @@ impl Application {
         let tokens = TokenService::new(store.clone(), hasher, jwt, policy);
         tokens.revocations().reload(&store, access_ttl).await?;
         tokens.spawn_background_sync();
+        spawn_gauges(store.clone());
         if let Some(every) = settings.purge_interval {
             spawn_purge(store.clone(), every, chrono_duration(settings.retention)?);
         }
@@ -87,7 +90,14 @@ impl Application {
         let limits = crate::server::Limits {
             max_connections: state.settings.max_connections,
             header_read_timeout: state.settings.header_read_timeout,
-            ..Default::default()
+            shutdown_grace: state.settings.ops.shutdown_timeout,
+        };
+        let metrics = match state.settings.ops.metrics_bind {
+            Some(bind) => Some((
+                TcpListener::bind(bind).await?,
+                http::metrics_router(state.clone()),
+            )),
+            None => None,
         };
         Ok(Application {
             store,
@@ -95,6 +105,7 @@ impl Application {
             listener,
             router: http::router(state),
             address,
+            metrics,
         })
     }
 
@@ -104,8 +115,22 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let metrics = match self.metrics {
+            Some((listener, router)) => {
+                tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+                Some(tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, router).await {
+                        tracing::warn!(error = %e, "the metrics listener stopped");
+                    }
+                }))
+            }
+            None => None,
+        };
         tracing::info!("listening on http://{}", self.address);
         crate::server::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         if let Err(e) = self.store.close().await {
             tracing::warn!(error = %e, "could not tidy the database up at shutdown");
         }
@@ -171,6 +196,38 @@ fn spawn_purge(store: Store, every: std::time::Duration, retention: chrono::Dura
                     "purged ended tokens and sessions"
                 ),
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+        }
+    });
+}
+
+/// How often the gauges that need a query are brought up to date.
+const GAUGES_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Counts active sessions and reads the current key's age every
+/// `GAUGES_EVERY`, so that a scrape runs no query (and a scraper polling
+/// fast cannot load the database).
+fn spawn_gauges(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(GAUGES_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let metrics = crate::metrics::get();
+        loop {
+            tick.tick().await;
+            match store.count_active_sessions(Utc::now()).await {
+                Ok(n) => {
+                    metrics
+                        .active_sessions
+                        .set(i64::try_from(n).unwrap_or(i64::MAX));
+                }
+                Err(e) => tracing::debug!(error = %e, "could not count active sessions"),
+            }
+            match store.current_key_created_at().await {
+                Ok(Some(at)) => {
+                    metrics.signing_key_created.set(at.timestamp());
+                }
+                Ok(None) => {}
+                Err(e) => tracing::debug!(error = %e, "could not read the signing key's age"),
             }
         }
     });

@@ -92,6 +92,11 @@ impl PasswordHasherPool {
         Self::new(std::thread::available_parallelism().map_or(1, usize::from))
     }
 
+    /// Jobs waiting for a thread (for `/metrics`).
+    pub fn queued(&self) -> usize {
+        self.jobs.len()
+    }
+
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         self.run(move |_| hash_now(&password)).await?
     }
@@ -120,7 +125,10 @@ impl PasswordHasherPool {
             let _ = reply.send(span.in_scope(|| job(memory)));
         });
         self.jobs.try_send(job).map_err(|e| match e {
-            flume::TrySendError::Full(_) => HashError::Busy,
+            flume::TrySendError::Full(_) => {
+                crate::metrics::get().hash_rejections.inc();
+                HashError::Busy
+            }
             flume::TrySendError::Disconnected(_) => {
                 HashError::Failed("the hashing threads are gone".into())
             }

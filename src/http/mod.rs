@@ -40,19 +40,24 @@ pub fn router(state: AppState) -> Router {
         let ceiling = limit_body(ceiling::router(), 64 * 1024, limits::too_large_json);
         routes = routes.merge(ceiling);
     }
-    let routes = routes
+    let mut routes = routes
         .merge(oauth::router(browser))
         .merge(browser.cors(small(me::router())))
         .merge(browser.cors(graphql))
-        .merge(small(metrics::router()))
         .merge(browser.cors(small(wellknown::router())))
-        .merge(small(health::router()))
-        .with_state(state);
+        .merge(small(health::router()));
+    // With `--metrics-bind`, `/metrics` is only there (see `metrics_router`).
+    if state.settings.ops.metrics_bind.is_none() {
+        routes = routes.merge(small(metrics::router()));
+    }
+    let routes = routes.with_state(state);
     browser::security_headers(routes, &issuer)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
+        // Outside the timeout, so that a 408 is counted and timed too.
+        .layer(axum::middleware::from_fn(crate::metrics::track_requests))
         // The route (the pattern that matched, bounded) and the path, never
         // the query string: it could carry anything.
         .layer(
@@ -74,6 +79,11 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// `/metrics` alone, for the `--metrics-bind` address.
+pub fn metrics_router(state: AppState) -> Router {
+    limit_body(metrics::router(), limits::SMALL_BODY_LIMIT, limits::too_large_json).with_state(state)
 }
 
 /// One line per answered request, at debug under `tessera::access` (turn it

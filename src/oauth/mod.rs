@@ -112,6 +112,11 @@ impl TokenService {
         }
     }
 
+    /// Password checks waiting for a hashing thread.
+    pub fn hash_queue_depth(&self) -> usize {
+        self.hasher.queued()
+    }
+
     pub fn jwt(&self) -> &JwtCodec {
         &self.jwt
     }
@@ -143,9 +148,21 @@ impl TokenService {
         Some(claims)
     }
 
-    /// Authenticates the client, then runs the grant it asked for.
-    #[tracing::instrument(level = "debug", skip_all, fields(grant_type, client_id))]
+    /// Authenticates the client, then runs the grant it asked for; counts
+    /// the outcome by grant type.
     pub async fn exchange(&self, request: TokenRequest) -> Result<TokenGrant, OAuthError> {
+        let grant_type = crate::metrics::grant_label(request.params.get("grant_type"));
+        let result = self.run_grant(request).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(e) => e.code(),
+        };
+        crate::metrics::get().token_request(grant_type, outcome);
+        result
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(grant_type, client_id))]
+    async fn run_grant(&self, request: TokenRequest) -> Result<TokenGrant, OAuthError> {
         let params = &request.params;
         let credentials = Credentials::from_request(request.authorization.as_deref(), params)?;
         let grant_name = params.require("grant_type")?;

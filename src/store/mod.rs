@@ -11,6 +11,7 @@ mod metrics;
 mod purge;
 mod rotation;
 mod sqlite_direct;
+mod stats;
 pub mod tokens;
 mod users;
 mod views;
@@ -30,7 +31,6 @@ use tokio::sync::{Mutex, MutexGuard};
 pub use clients::NewClient;
 pub use keys::SigningKeyInfo;
 pub use listing::{Page, PageRequest, SessionFilter, TokenFilter};
-pub use metrics::statements_total;
 pub use purge::Purged;
 pub use tokens::{NewRefreshToken, NewSession, RotateOutcome, SessionRecord};
 pub use users::NewUser;
@@ -62,7 +62,11 @@ impl StoreError {
 impl From<DbErr> for StoreError {
     fn from(e: DbErr) -> Self {
         match &e {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StoreError::Unavailable(e.to_string()),
+            DbErr::ConnectionAcquire(_) => {
+                crate::metrics::get().db_pool_timeouts.inc();
+                StoreError::Unavailable(e.to_string())
+            }
+            DbErr::Conn(_) => StoreError::Unavailable(e.to_string()),
             DbErr::Exec(RuntimeErr::SqlxError(inner))
             | DbErr::Query(RuntimeErr::SqlxError(inner))
                 if is_transient(inner) =>

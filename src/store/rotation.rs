@@ -191,7 +191,9 @@ impl Store {
                 .exec(txn.conn())
                 .await?;
         }
+        let committing = std::time::Instant::now();
         txn.commit().await?;
+        crate::metrics::get().rotation_committed(outcomes.len(), committing.elapsed());
         Ok(outcomes)
     }
 }

@@ -333,7 +333,9 @@ fn rotate_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Ro
         }
         metrics::count(statements + 2);
     }
+    let committing = std::time::Instant::now();
     txn.commit()?;
+    crate::metrics::get().rotation_committed(batch.len(), committing.elapsed());
     Ok(outcomes)
 }
 

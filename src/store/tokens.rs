@@ -166,6 +166,7 @@ impl Store {
             .exec(txn.conn())
             .await?;
         txn.commit().await?;
+        crate::metrics::get().revoked(reason, tokens);
         Ok(tokens)
     }
 }
@@ -210,6 +211,7 @@ impl Store {
             .exec(&self.db)
             .await?
             .rows_affected;
+        crate::metrics::get().revoked(reason, n);
         Ok(n == 1)
     }
 
@@ -243,6 +245,7 @@ impl Store {
         let revoked = tokens.exec(txn.conn()).await?.rows_affected;
         sessions.exec(txn.conn()).await?;
         txn.commit().await?;
+        crate::metrics::get().revoked(reason, revoked);
         Ok(revoked)
     }
 

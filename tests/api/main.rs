@@ -33,6 +33,7 @@ mod introspection;
 mod key_rotation;
 mod logging;
 mod metadata;
+mod metrics;
 mod multi_instance;
 mod password_grant;
 mod persistence;

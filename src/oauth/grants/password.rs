@@ -48,6 +48,7 @@ impl TokenService {
         };
         let token_id = row.id.clone();
         self.store.start_session(session, row, ctx.now).await?;
+        crate::metrics::get().refresh_tokens_issued.inc();
         tracing::info!(user_id = %user.id, %session_id, "login: session started");
         self.events.publish(TokenEvent {
             kind: TokenEventKind::Issued,
@@ -103,6 +104,7 @@ impl TokenService {
                 .record_login_failure(&user.id, now, self.policy.lockout_threshold, lock_for)
                 .await?;
             if locked {
+                crate::metrics::get().account_lockouts.inc();
                 tracing::warn!(
                     target: "tessera::security",
                     event = crate::telemetry::events::ACCOUNT_LOCKED,
@@ -113,6 +115,7 @@ impl TokenService {
             return Err(refused());
         }
         if user.disabled {
+            crate::metrics::get().disabled_user_logins.inc();
             tracing::warn!(
                 target: "tessera::security",
                 event = crate::telemetry::events::DISABLED_USER_LOGIN,

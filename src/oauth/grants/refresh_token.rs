@@ -82,15 +82,20 @@ impl TokenService {
             self.new_refresh_token(&chain, Some(token.id.clone()), &scope, ctx);
         let successor_id = successor.id.clone();
         match self.store.rotate(&digest, successor, ctx.now).await? {
-            RotateOutcome::Rotated => self.events.publish(TokenEvent {
-                kind: TokenEventKind::Rotated,
-                user_id: token.user_id.clone(),
-                client_id: client.client_id.clone(),
-                session_id: Some(token.session_id.clone()),
-                token_id: Some(successor_id),
-                reason: None,
-                at: ctx.now,
-            }),
+            RotateOutcome::Rotated => {
+                let metrics = crate::metrics::get();
+                metrics.refresh_tokens_rotated.inc();
+                metrics.refresh_tokens_issued.inc();
+                self.events.publish(TokenEvent {
+                    kind: TokenEventKind::Rotated,
+                    user_id: token.user_id.clone(),
+                    client_id: client.client_id.clone(),
+                    session_id: Some(token.session_id.clone()),
+                    token_id: Some(successor_id),
+                    reason: None,
+                    at: ctx.now,
+                })
+            }
             RotateOutcome::AlreadyRetired => {
                 // Lost the race to another presentation of the same token.
                 self.reuse_detected(&token, ctx.now).await?;
@@ -118,6 +123,7 @@ impl TokenService {
             .revoke_session(&token.session_id, "reuse_detected", now)
             .await?;
         self.revocations.session_revoked(&token.session_id);
+        crate::metrics::get().refresh_token_reuse.inc();
         self.events.publish(TokenEvent {
             kind: TokenEventKind::ReuseDetected,
             user_id: token.user_id.clone(),
