@@ -8,7 +8,7 @@ use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
 mod ops;
-pub use ops::{LogFormat, Ops, OpsArgs};
+pub use ops::{HealthcheckArgs, LogFormat, Ops, OpsArgs};
 
 /// The database used when neither `--database-url`, `TESSERA_DATABASE_URL`
 /// nor `DATABASE_URL` is set.
@@ -52,6 +52,9 @@ pub enum Command {
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     /// Needs no database (`--database-url` is accepted and unused).
     Schema(DatabaseArgs),
+    /// Exit 0 if the server on `--bind` answers `GET /readyz` with 200, 1
+    /// otherwise: the container image's HEALTHCHECK (it has no curl).
+    Healthcheck(HealthcheckArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -14,6 +14,8 @@ pub mod domain;
 pub mod events;
 /// The GraphQL management API.
 pub mod graphql;
+/// `tessera healthcheck`: the container's readiness probe.
+pub mod healthcheck;
 /// The HTTP routes.
 pub mod http;
 /// Prometheus metrics, process-wide.
@@ -22,6 +24,8 @@ pub mod metrics;
 pub mod oauth;
 /// The accept loop with connection limits and timeouts.
 pub mod server;
+/// The graceful stop: its signal, and the long-lived connections it waits for.
+pub mod shutdown;
 /// Wiring: `Application` and the shared `AppState`.
 pub mod startup;
 /// Persistence through SeaORM.

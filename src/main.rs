@@ -47,6 +47,7 @@ async fn run() -> ExitCode {
         Some(Command::Client(ClientCommand::Create(args))) => cli::client_create(args).await,
         Some(Command::Keys(KeysCommand::Rotate(db))) => cli::keys_rotate(db).await,
         Some(Command::Purge(args)) => cli::purge(args).await,
+        Some(Command::Healthcheck(args)) => tessera::healthcheck::probe(&args).await,
         Some(Command::Schema(_)) => {
             print!("{}", tessera::graphql::sdl());
             Ok(())

@@ -117,8 +117,12 @@ pub async fn serve(
     }
 
     drop(listener);
+    let drained = async {
+        graceful.shutdown().await;
+        crate::shutdown::all_closed().await;
+    };
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = drained => {}
         () = tokio::time::sleep(limits.shutdown_grace) => {
             tracing::warn!("requests still in flight after the grace period; stopping anyway");
         }

@@ -176,6 +176,7 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+    crate::shutdown::begin();
 }
 
 /// Purges ended tokens and sessions every `every`, keeping `retention`.

@@ -54,3 +54,14 @@ impl From<&OpsArgs> for Ops {
         }
     }
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The server's address, as given to `serve` (an unspecified address
+    /// such as 0.0.0.0 is probed on loopback).
+    #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// How long the probe may take.
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}

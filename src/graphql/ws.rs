@@ -180,6 +180,10 @@ pub async fn serve<F, Fut>(
     F: FnOnce(serde_json::Value) -> Fut + Send + 'static,
     Fut: Future<Output = async_graphql::Result<Data>> + Send + 'static,
 {
+    // Counted until it ends, so that a stop waits for its close frame.
+    let _open = crate::shutdown::Open::track();
+    let stopping = crate::shutdown::begun();
+    tokio::pin!(stopping);
     let limits = connection.slots.limits;
     let activity = Arc::new(Activity::new());
     let (mut sink, stream) = socket.split();
@@ -231,6 +235,11 @@ pub async fn serve<F, Fut>(
                 }
                 None => break,
             },
+            () = &mut stopping => {
+                // 1001: the client should reconnect (to another instance).
+                let _ = sink.send(close(1001, "the server is shutting down")).await;
+                return;
+            }
             _ = tick.tick() => {
                 let now = Instant::now();
                 let verdict = activity.verdict(

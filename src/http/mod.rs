@@ -83,7 +83,12 @@ pub fn router(state: AppState) -> Router {
 
 /// `/metrics` alone, for the `--metrics-bind` address.
 pub fn metrics_router(state: AppState) -> Router {
-    limit_body(metrics::router(), limits::SMALL_BODY_LIMIT, limits::too_large_json).with_state(state)
+    limit_body(
+        metrics::router(),
+        limits::SMALL_BODY_LIMIT,
+        limits::too_large_json,
+    )
+    .with_state(state)
 }
 
 /// One line per answered request, at debug under `tessera::access` (turn it

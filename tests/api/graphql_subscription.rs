@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use crate::graphql::{PASSWORD, admin, data, gql, new_user, refresh_ok, sign_in};
 use crate::helpers::{TestApp, spawn_app};
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const EVENTS: &str = "subscription($user: ID) {
@@ -22,7 +22,7 @@ const EVENTS: &str = "subscription($user: ID) {
 
 /// Opens a graphql-transport-ws connection, sending `token` in the
 /// `connection_init` payload the way GraphiQL does; waits for the ack.
-async fn connect(app: &TestApp, token: Option<&str>) -> Socket {
+pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> Socket {
     let url = format!("{}/graphql/ws", app.address.replacen("http://", "ws://", 1));
     let mut request = url.into_client_request().expect("request");
     request.headers_mut().insert(
@@ -62,7 +62,7 @@ async fn send(socket: &mut Socket, message: Value) {
         .expect("send");
 }
 
-async fn subscribe(socket: &mut Socket, id: &str, variables: Value) {
+pub(crate) async fn subscribe(socket: &mut Socket, id: &str, variables: Value) {
     send(
         socket,
         json!({ "id": id, "type": "subscribe", "payload": { "query": EVENTS, "variables": variables } }),

@@ -198,6 +198,13 @@ impl TestApp {
         self.logs.lock().expect("logs lock").join("\n")
     }
 
+    /// Sends SIGTERM and returns at once (the server drains and exits).
+    pub fn send_sigterm(&self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+    }
+
     /// Stops the server the way an operator does (SIGTERM) and waits up to
     /// 10 s for it to exit; `true` if it exited with success.
     pub fn stop_gracefully(&mut self) -> bool {
