@@ -338,3 +338,48 @@ impl Activity {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> WsLimits {
+        WsLimits {
+            max_message_size: 1024,
+            max_per_connection: 2,
+            max_per_user: 3,
+            init_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+            ping_interval: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn each_timeout_closes_with_its_own_code() {
+        let a = Activity::new();
+        let at = |s| a.started + Duration::from_secs(s);
+        let l = limits();
+        assert_eq!(a.verdict(at(5), &l, false, 0), None);
+        assert_eq!(a.verdict(at(10), &l, false, 0).map(|v| v.0), Some(4408));
+        assert_eq!(a.verdict(at(59), &l, true, 1), None);
+        assert_eq!(a.verdict(at(60), &l, true, 1).map(|v| v.0), Some(1001));
+        // Pongs keep it alive; with no subscription, idleness still ends it.
+        a.last_frame.store(400_000, Ordering::Release);
+        assert_eq!(a.verdict(at(401), &l, true, 1), None);
+        assert_eq!(a.verdict(at(401), &l, true, 0).map(|v| v.0), Some(1000));
+    }
+
+    #[test]
+    fn slots_are_counted_per_connection_and_per_user_and_given_back() {
+        let users = UserSlots::default();
+        let one = Connection::new(limits(), users.clone()).slots;
+        let two = Connection::new(limits(), users.clone()).slots;
+        let a = one.acquire("u").expect("first");
+        let _b = one.acquire("u").expect("second");
+        assert!(one.acquire("v").is_err(), "two per connection");
+        let _c = two.acquire("u").expect("third for u");
+        assert!(two.acquire("u").is_err(), "three per user");
+        drop(a);
+        assert!(two.acquire("u").is_ok(), "a dropped slot is free again");
+    }
+}
