@@ -1,5 +1,6 @@
 //! First start: on an empty database, make an admin and a public client, and
 //! print how to get a token, so that a newcomer is one paste away from one.
+//! Every start: make sure the browser pages' own client exists.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -12,6 +13,32 @@ use crate::store::{NewClient, NewUser, Store, StoreError};
 
 /// The public client made on first start.
 pub const CLI_CLIENT_ID: &str = "tessera-cli";
+
+/// The first-party client of GraphiQL and the console: public, with its
+/// refresh token only in the HttpOnly cookie, so that no script ever holds
+/// one.
+pub const CONSOLE_CLIENT_ID: &str = "tessera-console";
+
+/// Creates the console's client unless it exists. Runs on every start, not
+/// only on an empty database, so that a database made before the console
+/// existed gets it too (and one deleted by mistake comes back).
+pub async fn ensure_console_client(store: &Store) -> anyhow::Result<()> {
+    if store.find_client(CONSOLE_CLIENT_ID).await?.is_some() {
+        return Ok(());
+    }
+    let client = NewClient {
+        client_id: CONSOLE_CLIENT_ID.into(),
+        secret_hash: None,
+        grant_types: vec![GrantType::Password, GrantType::RefreshToken],
+        scopes: Scope::from_stored("profile email"),
+        refresh_cookie: true,
+    };
+    match store.insert_client(client, Utc::now()).await {
+        // Another instance made it at the same moment.
+        Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
 
 pub async fn run(store: &Store, bind: SocketAddr) -> anyhow::Result<()> {
     if store.count_users().await? > 0 {

@@ -32,3 +32,5 @@ pub mod startup;
 pub mod store;
 /// Logging setup.
 pub mod telemetry;
+/// GraphiQL and the console, with their embedded assets.
+pub mod web;

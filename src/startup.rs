@@ -56,6 +56,7 @@ impl Application {
         let listener = TcpListener::bind(settings.bind).await?;
         let address = listener.local_addr()?;
         bootstrap::run(&store, address).await?;
+        bootstrap::ensure_console_client(&store).await?;
         let issuer = settings
             .issuer
             .clone()

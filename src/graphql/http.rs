@@ -18,11 +18,10 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::error::{ApiError, INTERNAL};
-use super::graphiql;
 use super::guard::Caller;
 use super::loaders::{Loaders, drive};
 use super::ws;
@@ -97,7 +96,7 @@ fn http_error(status: StatusCode, message: &str, code: &str) -> Response {
 /// mutation: GET must stay safe, GraphQL over HTTP §6.4.1).
 async fn get_graphql(State(state): State<AppState>, parts: Parts) -> Response {
     if wants_html(&parts) {
-        return Html(graphiql::page()).into_response();
+        return crate::web::graphiql();
     }
     let request = match async_graphql::http::parse_query_string(parts.uri.query().unwrap_or("")) {
         Ok(request) => request,

@@ -8,7 +8,6 @@
 
 mod clients;
 mod error;
-mod graphiql;
 mod guard;
 mod http;
 mod input;

@@ -45,7 +45,8 @@ pub fn router(state: AppState) -> Router {
         .merge(browser.cors(small(me::router())))
         .merge(browser.cors(graphql))
         .merge(browser.cors(small(wellknown::router())))
-        .merge(small(health::router()));
+        .merge(small(health::router()))
+        .merge(small(crate::web::router()));
     // With `--metrics-bind`, `/metrics` is only there (see `metrics_router`).
     if state.settings.ops.metrics_bind.is_none() {
         routes = routes.merge(small(metrics::router()));

@@ -1,5 +1,5 @@
 //! The GraphQL endpoint itself: `schema.graphql` in step with the code,
-//! GraphiQL for browsers, queries over GET, and the depth and complexity
+//! queries over GET (GraphiQL's page is in `web_pages`), and the depth and complexity
 //! limits.
 
 use std::process::Command;
@@ -37,38 +37,6 @@ fn schema_graphql_is_exactly_what_tessera_schema_prints() {
     for secret in ["tokenHash", "passwordHash", "secretHash", "privateKey"] {
         assert!(!sdl.contains(secret), "no field exposes {secret}");
     }
-}
-
-#[tokio::test]
-async fn browsers_get_graphiql_with_an_example_and_a_header_hint() {
-    let app = spawn_app().await;
-    let res = app
-        .http
-        .get(app.url("/graphql"))
-        .header("Accept", "text/html,application/xhtml+xml")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), 200);
-    let content_type = res.headers()["content-type"]
-        .to_str()
-        .expect("ascii")
-        .to_string();
-    assert!(content_type.starts_with("text/html"), "{content_type}");
-    let page = res.text().await.expect("body");
-    assert!(page.contains("graphiql"), "GraphiQL is loaded");
-    assert!(
-        page.contains("sessions(activeOnly: true"),
-        "opens on the caller's sessions"
-    );
-    assert!(
-        page.contains("Authorization") && page.contains("Bearer"),
-        "shows where the token goes"
-    );
-    assert!(
-        page.contains("/graphql/ws") || page.contains("'/ws'"),
-        "subscriptions go to the WebSocket"
-    );
 }
 
 #[tokio::test]

@@ -1,10 +1,11 @@
-//! `sessions`: a user's logins, newest first.
+//! `sessions`: a user's logins, newest first; `session(id)`: one of them,
+//! which is how the console opens a login's token lineage.
 
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
 
 use super::types::SessionNode;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::guard;
 use crate::graphql::pagination::{self, TesseraConnection};
 use crate::store::SessionFilter;
@@ -47,5 +48,17 @@ impl SessionsQuery {
             |s| &s.id,
             |s| SessionNode::new(s, now),
         ))
+    }
+
+    /// A session by id: yours, or anyone's for an admin (`null` if
+    /// unknown). Its `tokens` are its chain of refresh tokens.
+    async fn session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<SessionNode>> {
+        let now = Utc::now();
+        let session = guard::state(ctx)?.store.find_session_info(&id, now).await?;
+        match guard::owner(ctx, session.as_ref().map(|s| s.user_id.as_str()), KIND) {
+            Ok(_) => Ok(session.map(|s| SessionNode::new(s, now))),
+            Err(ApiError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
