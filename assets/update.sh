@@ -5,7 +5,7 @@
 #
 #   bash assets/update.sh            # fetch the versions below
 # To upgrade, change a version here, run the script, rebuild, and run the
-# browser tests (tests/api/browser_*.rs).
+# browser tests (tests/api/browser_graphiql.rs, browser_console.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -3,12 +3,14 @@
 mod backend;
 mod body_limits;
 mod browser;
+mod chromium;
 mod graphql;
 mod helpers;
 mod jwt;
 mod oauth_endpoints;
 
 mod access_token;
+mod browser_graphiql;
 mod cli;
 mod client_auth;
 mod client_credentials;

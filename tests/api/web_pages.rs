@@ -1,7 +1,7 @@
 //! GraphiQL and the console as HTTP sees them: their security headers, every
 //! script and stylesheet served by Tessera itself under a digest URL with a
 //! year-long cache, and the first-party cookie client they sign in with.
-//! (What a person sees in a browser is in `browser_*`.)
+//! (What a person sees in a browser is in `browser_graphiql` and `browser_console`.)
 
 use serde_json::json;
 
