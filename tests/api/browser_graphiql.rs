@@ -121,7 +121,12 @@ async fn graphiql_works_offline_signs_in_runs_me_and_receives_a_subscription_eve
         .click_button(".graphiql-editor-tools", "Headers")
         .await;
     let headers = json!({ "Authorization": format!("Bearer {}", bob.access) }).to_string();
-    set_editor(&browser, ".graphiql-editor-tool .graphiql-editor:not(.hidden)", &headers).await;
+    set_editor(
+        &browser,
+        ".graphiql-editor-tool .graphiql-editor:not(.hidden)",
+        &headers,
+    )
+    .await;
     set_editor(&browser, ".graphiql-query-editor", "{ me { email } }").await;
     run(&browser).await;
     browser.wait_text(RESULT, "bob@example.com").await;

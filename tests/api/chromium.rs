@@ -171,16 +171,6 @@ impl Browser {
         button.click().await.expect("click");
     }
 
-    /// Whether any element matches (without waiting).
-    pub async fn has(&self, css: &str) -> bool {
-        !self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .expect("find")
-            .is_empty()
-    }
-
     pub async fn eval(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.expect("script")
     }

@@ -10,6 +10,7 @@ mod jwt;
 mod oauth_endpoints;
 
 mod access_token;
+mod browser_console;
 mod browser_graphiql;
 mod cli;
 mod client_auth;
