@@ -137,10 +137,10 @@ impl Browser {
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         let deadline = Instant::now() + WAIT;
         loop {
-            if let Ok(el) = self.client.find(Locator::Css(css)).await {
-                if el.is_displayed().await.unwrap_or(false) {
-                    return el;
-                }
+            if let Ok(el) = self.client.find(Locator::Css(css)).await
+                && el.is_displayed().await.unwrap_or(false)
+            {
+                return el;
             }
             if Instant::now() > deadline {
                 self.screenshot("timeout").await;

@@ -251,7 +251,8 @@ async fn admins_list_clients_and_signing_keys() {
     assert_no_secrets(&body, &[secret.clone(), digest(&secret)]);
     let got = data(body);
     let clients = got["clients"].as_array().expect("clients");
-    assert_eq!(clients.len(), 2);
+    // Besides `backend`: the bootstrap's two (the CLI's and the console's).
+    assert_eq!(clients.len(), 3);
     assert_eq!(clients[0]["clientId"], "backend");
     assert_eq!(clients[0]["public"], false);
     assert_eq!(
