@@ -12,6 +12,7 @@ mod oauth_endpoints;
 mod access_token;
 mod browser_console;
 mod browser_graphiql;
+mod browser_session;
 mod cli;
 mod client_auth;
 mod client_credentials;

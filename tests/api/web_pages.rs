@@ -186,6 +186,8 @@ async fn the_console_client_signs_in_with_the_refresh_token_only_in_a_cookie() {
         .http
         .post(app.url("/oauth/revoke"))
         .header("Cookie", &value)
+        // As a browser sends it from the page (the cookie needs an origin).
+        .header("Origin", &app.address)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(format!("client_id={CONSOLE_CLIENT}"))
         .send()
@@ -201,6 +203,8 @@ async fn the_console_client_signs_in_with_the_refresh_token_only_in_a_cookie() {
         .http
         .post(app.url("/oauth/token"))
         .header("Cookie", &value)
+        // As a browser sends it from the page (the cookie needs an origin).
+        .header("Origin", &app.address)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(format!(
             "grant_type=refresh_token&client_id={CONSOLE_CLIENT}"
