@@ -40,8 +40,11 @@ const TesseraAuth = (() => {
   async function accept(grant) {
     accessToken = grant.access_token;
     clearTimeout(timer);
-    // Refresh at three quarters of the token's life, at least a second out.
-    const ms = Math.max(1, grant.expires_in * 0.75) * 1000;
+    // Refresh at three quarters of the token's life, and at least a second
+    // and a half before its end: `exp` counts whole seconds, so a token can
+    // die up to a second before `expires_in` says, and the request takes time.
+    const life = grant.expires_in;
+    const ms = Math.max(1, Math.min(life * 0.75, life - 1.5)) * 1000;
     timer = setTimeout(refresh, ms);
     profile = await whoAmI();
     notify();

@@ -11,7 +11,20 @@ const Api = (() => {
     }
   }
 
+  // A token can still expire before its scheduled refresh (a tab whose
+  // timers the browser slowed down, a sleeping laptop): on UNAUTHENTICATED
+  // with a token in hand, refresh once from the cookie and ask again.
   async function gql(query, variables = {}) {
+    try {
+      return await gqlOnce(query, variables);
+    } catch (e) {
+      if (e.code !== 'UNAUTHENTICATED' || !TesseraAuth.token()) throw e;
+      if (!(await TesseraAuth.refresh())) throw e;
+      return gqlOnce(query, variables);
+    }
+  }
+
+  async function gqlOnce(query, variables) {
     const token = TesseraAuth.token();
     const headers = { 'Content-Type': 'application/json' };
     if (token) headers.Authorization = `Bearer ${token}`;
