@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
     let mut routes = Router::new();
     if state.settings.bench_route {
         // The same body limit as /oauth/token, whose layers it mirrors.
-        let ceiling = limit_body(ceiling::router(), 64 * 1024, limits::too_large_json);
+        let ceiling = limit_body(ceiling::router(), oauth::BODY_LIMIT, limits::too_large_json);
         routes = routes.merge(ceiling);
     }
     let mut routes = routes

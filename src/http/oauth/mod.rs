@@ -16,7 +16,7 @@ use crate::http::BrowserPolicy;
 use crate::startup::AppState;
 
 /// OAuth requests are a few hundred bytes; anything near this is abuse.
-const BODY_LIMIT: usize = 64 * 1024;
+pub(super) const BODY_LIMIT: usize = 64 * 1024;
 
 /// Token and revocation answer browsers of the allowed origins (CORS);
 /// introspection stays server-to-server.
