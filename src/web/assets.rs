@@ -112,10 +112,6 @@ pub async fn serve(Path((digest, name)): Path<(String, String)>, headers: Header
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     if gzip.is_some() {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }

@@ -18,15 +18,13 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
     form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/// A page with the headers every Tessera page carries. Set here rather than
-/// by a global layer because the policy is the pages' own.
+/// A page with the headers only pages carry (`nosniff` and
+/// `Referrer-Policy` come from the layer every answer goes through).
 fn page(html: String) -> Response {
     let mut response = Html(html).into_response();
     let h = response.headers_mut();
-    let fixed: [(HeaderName, &'static str); 5] = [
+    let fixed: [(HeaderName, &'static str); 3] = [
         (header::CONTENT_SECURITY_POLICY, CSP),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
         // The HTML names the assets' digests: always ask for the current one.
         (header::CACHE_CONTROL, "no-cache"),
