@@ -634,8 +634,11 @@ mod tests {
         }
 
         // 2,400 rotations write about 15,000 pages: 60 MiB of WAL that is
-        // never started over.
-        let bound = 8 * 1024 * 1024;
+        // never started over. A restarted WAL stays at a few MiB, but how far
+        // it grows before a checkpoint catches up depends on how the two
+        // cores are shared (8 MiB failed now and then under CI load), so the
+        // bound sits well between the two.
+        let bound = 24 * 1024 * 1024;
         assert!(largest < bound, "the WAL reached {largest} bytes");
     }
 }

@@ -11,20 +11,25 @@ use crate::helpers::{
 
 #[tokio::test]
 async fn purge_deletes_ended_tokens_and_keeps_live_ones() {
-    let app = spawn_app_with(&["--refresh-token-ttl", "1s", "--purge", "false"]).await;
+    // Margins of seconds, not milliseconds: on two busy cores a login (an
+    // argon2 hash) or a CLI start can take most of a second, and with a
+    // 1 s lifetime the live token expired before the purge now and then.
+    // The ended token expires at ~4 s and is purged at ~8 s (retention 3 s);
+    // the live one, issued at ~8 s, lives until ~12 s.
+    let app = spawn_app_with(&["--refresh-token-ttl", "4s", "--purge", "false"]).await;
     let ended = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let ended = str_field(&ended, "refresh_token").to_string();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(8000)).await;
     let live = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let live = str_field(&live, "refresh_token").to_string();
 
-    let purged = app.cli(&["purge", "--retention", "1s"]);
+    let purged = app.cli(&["purge", "--retention", "3s"]);
 
     assert_eq!(purged["count"], 1, "{purged}");
     assert_eq!(purged["refresh_tokens"], 1, "{purged}");
     token_success(app.refresh(&live).await).await;
     assert_oauth_error(app.refresh(&ended).await, 400, "invalid_grant").await;
-    let again = app.cli(&["purge", "--retention", "1s"]);
+    let again = app.cli(&["purge", "--retention", "3s"]);
     assert_eq!(again["count"], 0, "{again}");
 }
 
