@@ -58,7 +58,7 @@ pub fn router(state: AppState) -> Router {
             request_timeout,
         ))
         // Outside the timeout, so that a 408 is counted and timed too.
-        .layer(axum::middleware::from_fn(crate::metrics::track_requests))
+        .layer(crate::metrics::TrackRequestsLayer)
         // The route (the pattern that matched, bounded) and the path, never
         // the query string: it could carry anything.
         .layer(

@@ -4,18 +4,21 @@
 //! million paths adds one series (`unmatched`), not a million.
 
 use std::fmt::Write;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::time::Instant;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::Method;
-use axum::middleware::Next;
+use axum::extract::MatchedPath;
+use axum::http::{Method, Request};
 use axum::response::Response;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use tower::{Layer, Service};
 
 use super::HistogramFamily;
 
@@ -110,22 +113,95 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Middleware (`axum::middleware::from_fn`) that counts and times every
-/// request; it must run after routing (`Router::layer`) to see the route.
-pub async fn track_requests(request: Request, next: Next) -> Response {
-    let route = Route(request.extensions().get::<MatchedPath>().cloned());
-    let method = method_label(request.method());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let elapsed = started.elapsed().as_secs_f64();
+/// The layer that counts and times every request. It must be added with
+/// `Router::layer` (after routing) to see the route pattern.
+///
+/// A hand-written tower layer rather than `axum::middleware::from_fn`:
+/// `from_fn` clones the whole inner service stack on every request (the
+/// route's layers included) so that it can own it across the await, which
+/// cost more than the counting itself. This one calls the inner service in
+/// place and records when the response future completes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrackRequestsLayer;
+
+impl<S> Layer<S> for TrackRequestsLayer {
+    type Service = TrackRequests<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TrackRequests { inner }
+    }
+}
+
+/// The service of [`TrackRequestsLayer`].
+#[derive(Clone, Debug)]
+pub struct TrackRequests<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request<B>> for TrackRequests<S>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let route = Route(request.extensions().get::<MatchedPath>().cloned());
+        let method = method_label(request.method());
+        Tracked {
+            inner: self.inner.call(request),
+            route: Some(route),
+            method,
+            started: Instant::now(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response future that, when it yields a response, counts it.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        route: Option<Route>,
+        method: &'static str,
+        started: Instant,
+    }
+}
+
+impl<F, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = std::task::ready!(this.inner.poll(cx));
+        if let (Ok(response), Some(route)) = (&output, this.route.take()) {
+            record(
+                route,
+                this.method,
+                response.status().as_u16(),
+                this.started.elapsed(),
+            );
+        }
+        Poll::Ready(output)
+    }
+}
+
+fn record(route: Route, method: &'static str, status: u16, elapsed: Duration) {
     let http = &super::get().http;
-    let status = response.status().as_u16();
     http.latency
         .get_or_create(&LatencyLabels {
             route: route.clone(),
             method,
         })
-        .observe(elapsed);
+        .observe(elapsed.as_secs_f64());
     http.requests
         .get_or_create(&RequestLabels {
             route,
@@ -133,7 +209,6 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
             status,
         })
         .inc();
-    response
 }
 
 #[cfg(test)]
