@@ -13,7 +13,12 @@ fuzz_target!(|input: &str| {
         assert_eq!(Scope::parse(&printed), Ok(scope));
     }
     if let Ok(email) = Email::parse(input) {
-        assert!(!email.as_str().chars().any(|c| c.is_control() || c.is_whitespace()));
+        assert!(
+            !email
+                .as_str()
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace())
+        );
         let again = Email::parse(email.as_str()).expect("a parsed email parses again");
         assert_eq!(again.normalized(), email.normalized());
         assert_eq!(Email::normalize(email.as_str()), email.normalized());
