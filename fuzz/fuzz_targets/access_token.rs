@@ -2,6 +2,11 @@
 //! against mutations of a real token: its header and claims replaced by
 //! fuzzed JSON (the signature kept), or its bytes changed. No input may
 //! panic, and nothing but the token we signed may verify.
+//!
+//! A forger never gets past the signature, so the claim checks behind it are
+//! fuzzed too: fuzzed claims under our header, signed with our key. Those
+//! may verify, but only with our issuer and audience, a subject, and an
+//! expiry still ahead.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -9,6 +14,7 @@ use std::sync::OnceLock;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use ed25519_dalek::Signer;
 use libfuzzer_sys::fuzz_target;
 use tessera::crypto::jwt::{AccessClaims, JwtCodec};
 use tessera::crypto::keys::{self, KeyRing, Keys};
@@ -53,7 +59,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let parts: Vec<&str> = f.token.split('.').collect();
-    let candidate = match mode % 4 {
+    let signed_by_us = mode % 5 == 4;
+    let candidate = match mode % 5 {
         // Anything at all.
         0 => String::from_utf8_lossy(rest).into_owned(),
         // Fuzzed header, real claims and signature.
@@ -61,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
         // Real header, fuzzed claims, real signature.
         2 => format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(rest), parts[2]),
         // The real token with bytes overwritten at fuzzed places.
-        _ => {
+        3 => {
             let mut bytes = f.token.clone().into_bytes();
             for pair in rest.chunks(2) {
                 if let [at, value] = pair {
@@ -71,8 +78,21 @@ fuzz_target!(|data: &[u8]| {
             }
             String::from_utf8_lossy(&bytes).into_owned()
         }
+        // Real header, fuzzed claims, signed with our key.
+        _ => {
+            let signed = format!("{}.{}", parts[0], URL_SAFE_NO_PAD.encode(rest));
+            let signature = f.codec.keys().get().signing.sign(signed.as_bytes());
+            format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+        }
     };
-    if f.codec.verify(&candidate, f.now).is_ok() {
-        assert_eq!(candidate, f.token, "a token we did not sign verified");
+    match f.codec.verify(&candidate, f.now) {
+        Ok(claims) if signed_by_us => {
+            assert_eq!(claims.iss, ISSUER);
+            assert_eq!(claims.aud, ISSUER);
+            assert!(!claims.sub.is_empty());
+            assert!(claims.exp > f.now.timestamp());
+        }
+        Ok(_) => assert_eq!(candidate, f.token, "a token we did not sign verified"),
+        Err(_) => {}
     }
 });
