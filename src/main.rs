@@ -5,8 +5,31 @@ use tessera::config::{Cli, ClientCommand, Command, KeysCommand, Settings, UserCo
 use tessera::startup::Application;
 use tessera::{cli, telemetry};
 
+/// mimalloc rather than glibc's malloc for Rust's allocations (SQLite keeps
+/// glibc's): a refresh allocates and frees a few hundred small blocks on the
+/// tokio workers, where glibc spent about a tenth of their instructions
+/// (BENCHMARKS.md, issue 12, measures the difference).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_arena_max_object_size` in mimalloc 3's `mi_option_t` (the
+/// Rust bindings name only mimalloc 2's options). mimalloc keeps retired
+/// options' slots, so the number does not move between its releases.
+const MI_OPTION_ARENA_MAX_OBJECT_SIZE: libmimalloc_sys::mi_option_t = 45;
+
+/// Makes the allocator hand blocks over 1 MiB (argon2's 19 MiB working
+/// memory) straight back to the system when they are freed. In mimalloc's
+/// arenas a hashing thread's freed memory stayed resident until that thread
+/// (idle after a login burst) allocated again: a peak RSS of 80 MiB against
+/// 30 MiB in the bench's refresh scenario. (It is what `mallopt(M_MMAP_THRESHOLD)` did when glibc's malloc
+/// served Rust.) Call once, first thing in `main`.
+fn return_large_blocks_to_the_system() {
+    // SAFETY: sets one tuning option (in KiB); called before other threads start.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_MAX_OBJECT_SIZE, 1024) }
+}
+
 fn main() -> ExitCode {
-    tessera::crypto::password::return_hash_memory_to_the_system();
+    return_large_blocks_to_the_system();
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -12,21 +12,6 @@ use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, Ver
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
-/// Makes glibc hand large blocks (argon2's 19 MiB working memory) back to the
-/// system when they are freed. By default glibc raises its mmap threshold
-/// after the first such free and from then on keeps the memory in the
-/// arena of whichever blocking thread hashed: a login burst would leave the
-/// process hundreds of MiB larger for good. (Logins verify in memory each
-/// hashing thread keeps; this matters for the other hashes, and for any
-/// other large allocation.) Call once, early in `main`.
-pub fn return_hash_memory_to_the_system() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before threads start.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
-
 /// A job gets its thread's argon2 working memory, kept between jobs.
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
@@ -69,8 +54,7 @@ impl PasswordHasherPool {
                 .spawn(move || {
                     lower_this_threads_priority();
                     // 19 MiB, allocated at the first job and reused: a fresh
-                    // allocation per hash costs ~10 ms of page faults, and
-                    // glibc would keep the freed blocks anyway.
+                    // allocation per hash costs ~10 ms of page faults.
                     let mut memory = Vec::new();
                     loop {
                         match queue.recv_timeout(IDLE_FREE_AFTER) {
