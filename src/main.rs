@@ -18,11 +18,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_ARENA_MAX_OBJECT_SIZE: libmimalloc_sys::mi_option_t = 45;
 
 /// Makes the allocator hand blocks over 1 MiB (argon2's 19 MiB working
-/// memory) straight back to the system when they are freed. In mimalloc's
-/// arenas a hashing thread's freed memory stayed resident until that thread
-/// (idle after a login burst) allocated again: a peak RSS of 80 MiB against
-/// 30 MiB in the bench's refresh scenario. (It is what `mallopt(M_MMAP_THRESHOLD)` did when glibc's malloc
-/// served Rust.) Call once, first thing in `main`.
+/// memory) straight back to the system when they are freed, as
+/// `mallopt(M_MMAP_THRESHOLD)` did while glibc's malloc served Rust. In
+/// mimalloc's arenas a hashing thread's freed memory stayed resident until
+/// that thread (idle after a login burst) allocated again: a peak RSS of
+/// 80 MiB against 30 MiB in the bench's refresh scenario. Call once, first
+/// thing in `main`.
 fn return_large_blocks_to_the_system() {
     // SAFETY: sets one tuning option (in KiB); called before other threads start.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_MAX_OBJECT_SIZE, 1024) }
