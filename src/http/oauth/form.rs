@@ -56,13 +56,16 @@ impl FromRequest<AppState> for OAuthForm {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_string());
-        let headers = req.headers().clone();
+        // The headers are taken, not copied: reading the body needs only the
+        // body and the extensions (the body limit).
+        let (mut parts, body) = req.into_parts();
+        let headers = std::mem::take(&mut parts.headers);
         if !is_form(&headers) {
             return Err(error_response(OAuthError::InvalidRequest(
                 "the body must be application/x-www-form-urlencoded".into(),
             )));
         }
-        let body = match Bytes::from_request(req, state).await {
+        let body = match Bytes::from_request(Request::from_parts(parts, body), state).await {
             Ok(body) => body,
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 return Err(too_large());
