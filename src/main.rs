@@ -98,3 +98,22 @@ async fn serve(args: tessera::config::ServeArgs) -> anyhow::Result<()> {
         .run_until_stopped()
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The option's number is hard-coded: if a mimalloc update moved it, the
+    /// number would name another option, whose default is not arena_max_object_size's
+    /// 2 GiB (in KiB), and the setting would silently tune the wrong thing.
+    #[test]
+    fn the_option_number_names_the_arena_object_size_limit() {
+        // SAFETY: reads one tuning option.
+        let default = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_ARENA_MAX_OBJECT_SIZE) };
+        assert_eq!(default, 2 * 1024 * 1024, "2 GiB in KiB");
+        return_large_blocks_to_the_system();
+        // SAFETY: as above.
+        let set = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_ARENA_MAX_OBJECT_SIZE) };
+        assert_eq!(set, 1024);
+    }
+}
