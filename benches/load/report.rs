@@ -230,18 +230,18 @@ pub fn render(
             "sessions_per_worker": config.sessions_per_worker,
             "flood": config.flood,
             "introspect_tokens": config.introspect_tokens,
-                        "preload_tokens": config.preload_tokens,
+            "preload_tokens": config.preload_tokens,
             "analyze": config.analyze,
             "server_args": config.server_args,
-                        "server_log": config.server_log,
+            "server_log": config.server_log,
             "server_env": config.server_env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
             "smoke": config.smoke,
             "idle_wait_s": config.idle_wait.as_secs_f64(),
         },
-                "baseline": {
+        "baseline": {
             "argon2id_hash_median_ms": hash.median_ms,
             "password_capacity_per_s": password_capacity,
-                        "measurements": baselines.iter().map(|b| json!({
+            "measurements": baselines.iter().map(|b| json!({
                 "when": b.when,
                 "reused_buffer_hash_ms": b.samples_ms,
                 "reused_buffer_median_ms": b.median_ms,
@@ -271,7 +271,7 @@ pub fn render(
             "errors": r.stats.errors,
             "error_samples": r.stats.samples,
             "server": {
-                                "peak_rss_mib": r.usage.peak_rss_kib as f64 / 1024.0,
+                "peak_rss_mib": r.usage.peak_rss_kib as f64 / 1024.0,
                 "peak_threads": r.usage.peak_threads,
                 "cpu_s": r.usage.server_cpu_s,
                 "cpu_cores": r.server_cores(),
@@ -279,7 +279,7 @@ pub fn render(
                 "log_warnings": r.server_warnings,
             },
             "loadgen_cpu_cores": r.loadgen_cores(),
-                        "postgres_cpu_cores": config.postgres.as_ref().map(|_| r.db_cores()),
+            "postgres_cpu_cores": config.postgres.as_ref().map(|_| r.db_cores()),
             "other_cpu_cores": r.other_cores(machine.cores),
             "machine_busy": r.usage.machine_busy,
             "machine_busy_before": r.quiet_before.busy,
